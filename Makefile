@@ -1,0 +1,32 @@
+# Two commands for a fresh machine with Python 3.11: `make run` and `make test`. Both are idempotent.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: run test lint dag clean-results env
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+## Create the environment and run the whole DAG on the bundled synthetic demo.
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
+
+## Create the environment and run the test suite (unit, reference-value and end-to-end tests).
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/snakemake --lint --cores 1
+	$(BIN)/python -m pytest
+
+dag: $(STAMP)
+	$(BIN)/snakemake -n --cores $(CORES)
+
+clean-results:
+	rm -rf results .snakemake/log

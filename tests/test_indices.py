@@ -22,7 +22,7 @@ def test_entropy_weights_hand_example():
 
 def test_composite_index_values_and_missing():
     frame = pd.DataFrame({"x1": [1.0, 2.0, 3.0, np.nan], "x2": [5.0, 5.0, 6.0, 5.0]})
-    index, w = composite_index(frame, ["x1", "x2"], "entropy")
+    index, _w = composite_index(frame, ["x1", "x2"], "entropy")
     # row 2: x1' = .5, x2' = 0 -> .5 * w1
     assert index.iloc[1] == pytest.approx(0.5 * 0.296082, abs=1e-6)
     assert index.iloc[2] == pytest.approx(1.0, rel=1e-12)  # both at their maximum

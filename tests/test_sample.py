@@ -34,7 +34,7 @@ def test_switches_off_keep_rows():
 def test_winsorize_bounds_from_sample_applied_to_all_rows():
     panel = pd.DataFrame({"stkcd": [f"{i:06d}" for i in range(101)], "year": 2020,
                           "industry_sector": ["C"] * 100 + ["J"], "st": 0, "lev": 0.5,
-                          "x": list(range(100)) + [1000.0]})
+                          "x": [*list(range(100)), 1000.0]})
     out, _ = construct_sample(panel, SampleRules(winsorize=("x",)))
     # sample is 0..99: 1% quantile = 0.99, 99% quantile = 98.01 (linear interpolation)
     assert out["x"].iloc[0] == 0.99

@@ -56,11 +56,19 @@ def pca_weights(frame: pd.DataFrame) -> pd.Series:
 
 
 def composite_index(
-    frame: pd.DataFrame, columns: Sequence[str], method: Method = "entropy"
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    method: Method = "entropy",
+    fit_rows: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series]:
-    """Return (index, weights). The index is the weighted sum of min-max normalised indicators."""
+    """Return (index, weights). The index is the weighted sum of min-max normalised indicators.
+
+    Weights and normalisation bounds come from the complete rows selected by `fit_rows` (all rows if None),
+    so that firms outside the sample (e.g. financial firms) do not shape the index.
+    """
     data = frame[list(columns)]
-    complete = data.dropna()
+    fit = data if fit_rows is None else data[fit_rows]
+    complete = fit.dropna()
     if method == "entropy":
         weights = entropy_weights(complete)
     elif method == "pca":

@@ -1,0 +1,80 @@
+"""Provenance of a run: what went in (config, input file hashes), with what (package versions, commit), and
+what came out (output hashes), so a reviewer can tell whether two runs are comparable."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from srdi.atomic import write_json
+
+TRACKED_PACKAGES = (
+    "srdi-pipeline", "numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmodels",
+    "snakemake", "pandera", "pyahocorasick", "openpyxl", "jsonschema", "PyYAML",
+)
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hash_inputs(paths: list[str | Path]) -> dict[str, str]:
+    """SHA-256 of every file named or found under a named folder, keyed by its path."""
+    hashes: dict[str, str] = {}
+    for item in paths:
+        p = Path(item)
+        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        for f in files:
+            hashes[f.as_posix()] = sha256_file(f)
+    return dict(sorted(hashes.items()))
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_state(repo: str | Path = ".") -> dict[str, Any]:
+    """Commit and whether the work tree differs from it; 'unknown' outside a git checkout."""
+    def run(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return done.stdout.strip()
+
+    commit = run("rev-parse", "HEAD")
+    status = run("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit or "unknown", "dirty": bool(status) if status is not None else None}
+
+
+def write_provenance(
+    config: dict[str, Any], inputs: list[str | Path], outputs: list[str | Path], out: str | Path
+) -> dict[str, Any]:
+    record = {
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": config,
+        "seed": config.get("seed"),
+        "inputs_sha256": hash_inputs(inputs),
+        "outputs_sha256": hash_inputs(outputs),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git": git_state(),
+    }
+    write_json(out, record)
+    return record

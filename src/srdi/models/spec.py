@@ -1,0 +1,144 @@
+"""Model specification: parse the config dict of one model and check it against the panel.
+
+Kept apart from estimation so a typo in config.yaml fails before any number is computed, with a
+message that names the model and the offending key or column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FE_NAMES = ("entity", "time")
+VCOV_TYPES = ("cluster", "robust", "unadjusted")
+ALLOWED_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "sample"})
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One linear panel model, with every default filled in and column aliases resolved."""
+
+    name: str
+    outcome: str
+    regressors: tuple[str, ...]
+    controls: tuple[str, ...]
+    fe: tuple[str, ...]  # subset of ("entity", "time"), in config order; () = pooled OLS
+    vcov_type: str  # "cluster" | "robust" | "unadjusted"
+    cluster_by: tuple[str, ...]  # panel column names; empty unless vcov_type == "cluster"
+    lag: tuple[str, ...]  # terms replaced by their value in the previous calendar year
+    sample: str | None = None
+    kind: str = "panel"
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Regressors of interest, then controls: the row order of every output."""
+        return self.regressors + self.controls
+
+    def required_columns(self, entity: str, time: str) -> tuple[str, ...]:
+        cols = [entity, time, self.outcome, *self.terms, *self.cluster_by]
+        return tuple(dict.fromkeys(cols))
+
+    @property
+    def fe_label(self) -> str:
+        return "+".join(self.fe) if self.fe else "none"
+
+    @property
+    def vcov_label(self) -> str:
+        if self.vcov_type == "cluster":
+            return "cluster:" + "+".join(self.cluster_by)
+        return self.vcov_type
+
+
+def _str_list(raw: Any, key: str, name: str) -> tuple[str, ...]:
+    if isinstance(raw, str) or not isinstance(raw, Iterable):
+        raise ValueError(f"model {name!r}: {key} must be a list of column names, got {raw!r}")
+    items = tuple(raw)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValueError(f"model {name!r}: {key} must hold non-empty strings, got {item!r}")
+    if len(set(items)) != len(items):
+        raise ValueError(f"model {name!r}: {key} lists a column twice: {list(items)}")
+    return items
+
+
+def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> ModelSpec:
+    """Validate the structure of one `models:` entry and fill in the documented defaults.
+
+    `entity`/`time` are the panel's key columns; in `vcov.by` the words "entity" and "time" are
+    accepted as aliases for them.
+    """
+    if isinstance(raw, ModelSpec):
+        return raw
+    unknown = sorted(set(raw) - ALLOWED_KEYS)
+    if unknown:
+        raise ValueError(f"model {name!r}: unknown key(s) {unknown}; allowed: {sorted(ALLOWED_KEYS)}")
+    kind = raw.get("kind", "panel")
+    if kind != "panel":
+        raise ValueError(f"model {name!r}: kind must be 'panel', got {kind!r}")
+    outcome = raw.get("outcome")
+    if not isinstance(outcome, str) or not outcome:
+        raise ValueError(f"model {name!r}: outcome must be a column name, got {outcome!r}")
+    regressors = _str_list(raw.get("regressors", ()), "regressors", name)
+    if not regressors:
+        raise ValueError(f"model {name!r}: regressors must name at least one column")
+    controls = _str_list(raw.get("controls", ()), "controls", name)
+    terms = regressors + controls
+    if len(set(terms)) != len(terms):
+        raise ValueError(f"model {name!r}: a column is both a regressor and a control: {list(terms)}")
+    if outcome in terms:
+        raise ValueError(f"model {name!r}: outcome {outcome!r} is also listed as a regressor or control")
+
+    fe = _str_list(raw.get("fe", FE_NAMES), "fe", name)
+    bad_fe = [f for f in fe if f not in FE_NAMES]
+    if bad_fe:
+        raise ValueError(f"model {name!r}: fe must be among {list(FE_NAMES)}, got {bad_fe}")
+
+    vcov = raw.get("vcov") or {"type": "cluster"}
+    if not isinstance(vcov, Mapping):
+        raise ValueError(f"model {name!r}: vcov must be a mapping with a 'type', got {vcov!r}")
+    extra = sorted(set(vcov) - {"type", "by"})
+    if extra:
+        raise ValueError(f"model {name!r}: unknown vcov key(s) {extra}; allowed: ['by', 'type']")
+    vtype = vcov.get("type", "cluster")
+    if vtype not in VCOV_TYPES:
+        raise ValueError(f"model {name!r}: vcov.type must be one of {list(VCOV_TYPES)}, got {vtype!r}")
+    if vtype == "cluster":
+        aliases = {"entity": entity, "time": time}
+        by = _str_list(vcov.get("by", [entity]), "vcov.by", name)
+        by = tuple(dict.fromkeys(aliases.get(b, b) for b in by))
+        if not 1 <= len(by) <= 2:
+            raise ValueError(f"model {name!r}: vcov.by must name one or two columns, got {list(by)}")
+    else:
+        if vcov.get("by"):
+            raise ValueError(f"model {name!r}: vcov.by applies only to type 'cluster', not {vtype!r}")
+        by = ()
+
+    lag = _str_list(raw["lag"], "lag", name) if "lag" in raw and raw["lag"] is not None else regressors
+    not_terms = [c for c in lag if c not in terms]
+    if not_terms:
+        raise ValueError(f"model {name!r}: lag names {not_terms}, which are not regressors or controls")
+
+    sample = raw.get("sample")
+    if sample is not None and (not isinstance(sample, str) or not sample.strip()):
+        raise ValueError(f"model {name!r}: sample must be a non-empty pandas query string, got {sample!r}")
+
+    return ModelSpec(
+        name=name,
+        outcome=outcome,
+        regressors=regressors,
+        controls=controls,
+        fe=fe,
+        vcov_type=vtype,
+        cluster_by=by,
+        lag=lag,
+        sample=sample,
+    )
+
+
+def check_columns(spec: ModelSpec, columns: Iterable[str], entity: str, time: str) -> None:
+    """Raise a ValueError naming the model and the first column the panel lacks."""
+    present = set(columns)
+    for col in spec.required_columns(entity, time):
+        if col not in present:
+            raise ValueError(f"model {spec.name!r}: column {col!r} is not in the panel")

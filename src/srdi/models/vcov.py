@@ -1,0 +1,104 @@
+r"""Covariance of the slope coefficients with Stata `reghdfe`'s small-sample corrections.
+
+Everything is computed from the within-transformed (demeaned) regressors X̃ and the residuals e of
+the full model (by Frisch-Waugh-Lovell these are the residuals of ỹ on X̃). With
+N observations, k = rank of X̃ (regressors kept after collinearity checks), df_a = absorbed FE
+parameters counted as in `within.absorbed_dof`, and K = k + df_a:
+
+* unadjusted: V = e'e / (N - K) · (X̃'X̃)⁻¹;  t with N - K degrees of freedom.
+* robust (HC1): V = N / (N - K) · (X̃'X̃)⁻¹ (Σ e_i² x̃_i x̃_i') (X̃'X̃)⁻¹;  t with N - K.
+* cluster (one or two variables):
+    V = q · (X̃'X̃)⁻¹ M (X̃'X̃)⁻¹,  q = (G / (G - 1)) · (N - 1) / (N - K - a)
+  where M = Σ_g s_g s_g', s_g = Σ_{i∈g} x̃_i e_i for one-way clustering, and for two-way
+  clustering M = M_1 + M_2 - M_12 (Cameron, Gelbach & Miller 2011; M_12 clusters on the
+  intersection). G is the smallest number of clusters, a = 1 if df_a == 0 (reghdfe's adjustment so
+  that a model whose effects are all nested in the clusters matches `xtreg, fe`, which counts the
+  intercept) and 0 otherwise. FE nested in a cluster variable are not in df_a. t with
+  min(G - 1, N - K) degrees of freedom. A two-way V that is not positive semi-definite has its
+  negative eigenvalues set to zero, as in reghdfe.
+
+linearmodels' PanelOLS differs: with two effects it always counts both (N - k - (N_e - 1) - (T - 1)
+or so, even when entity effects are nested in entity clusters), and its `group_debias` applies
+G/(G-1)(N-1)/N to each of the three two-way terms separately. Hence this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from srdi.models.within import n_levels
+
+
+@dataclass(frozen=True)
+class VcovResult:
+    cov: np.ndarray
+    df_resid: int  # degrees of freedom of the t distribution for inference
+    n_clusters: int | None  # G (the minimum over cluster variables), None if not clustered
+    cluster_counts: tuple[int, ...]
+    scale: float  # the small-sample factor q applied to the sandwich (or to s² for unadjusted)
+    k_total: int  # K = k + df_a
+
+
+def _meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    sums = np.zeros((n_levels(codes), scores.shape[1]))
+    np.add.at(sums, codes, scores)
+    return sums.T @ sums
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64)
+
+
+def _psd_fix(v: np.ndarray) -> np.ndarray:
+    vals, vecs = np.linalg.eigh((v + v.T) / 2)
+    if vals.min() >= 0:
+        return v
+    return (vecs * np.clip(vals, 0, None)) @ vecs.T
+
+
+def compute_vcov(
+    xd: np.ndarray,
+    resid: np.ndarray,
+    kind: str,
+    df_a: int,
+    clusters: Sequence[np.ndarray] = (),
+) -> VcovResult:
+    """Covariance of the coefficients of `resid`'s regression on `xd` (see module docstring)."""
+    n, k = xd.shape
+    k_total = k + df_a
+    if n - k_total <= 0:
+        raise ValueError(f"no residual degrees of freedom: N={n}, K={k_total} (k={k} + df_a={df_a})")
+    bread = np.linalg.inv(xd.T @ xd)
+    if kind == "unadjusted":
+        scale = 1.0 / (n - k_total)
+        cov = float(resid @ resid) * scale * bread
+        return VcovResult((cov + cov.T) / 2, n - k_total, None, (), scale, k_total)
+    scores = xd * resid[:, None]
+    if kind == "robust":
+        scale = n / (n - k_total)
+        cov = scale * bread @ (scores.T @ scores) @ bread
+        return VcovResult((cov + cov.T) / 2, n - k_total, None, (), scale, k_total)
+    if kind != "cluster":
+        raise ValueError(f"unknown vcov type {kind!r}")
+    if not 1 <= len(clusters) <= 2:
+        raise ValueError("clustered covariance needs one or two cluster variables")
+    counts = tuple(n_levels(c) for c in clusters)
+    g = min(counts)
+    if g < 2:
+        raise ValueError(f"clustered covariance needs at least two clusters, got {g}")
+    meat = _meat(scores, clusters[0])
+    if len(clusters) == 2:
+        meat = meat + _meat(scores, clusters[1]) - _meat(scores, _intersection(*clusters))
+    nested_adj = 1 if df_a == 0 else 0
+    if n - nested_adj - k_total <= 0:
+        raise ValueError(f"no residual degrees of freedom for clustered covariance: N={n}, K={k_total}")
+    scale = (g / (g - 1)) * (n - 1) / (n - nested_adj - k_total)
+    cov = scale * bread @ meat @ bread
+    cov = (cov + cov.T) / 2
+    if len(clusters) == 2:
+        cov = _psd_fix(cov)
+    return VcovResult(cov, min(g - 1, n - k_total), g, counts, scale, k_total)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from srdi.atomic import write_parquet
+from srdi.atomic import write_csv, write_parquet
+from srdi.panel.codebook import codebook
 
 READERS = {
     ".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
@@ -62,7 +63,10 @@ def import_panel(path: str | Path, entity: str, time: str) -> pd.DataFrame:
     return frame.sort_values([entity, time], kind="mergesort").reset_index(drop=True)
 
 
-def write_imported_panel(path: str | Path, entity: str, time: str, out: str | Path) -> pd.DataFrame:
+def write_imported_panel(
+    path: str | Path, entity: str, time: str, out: str | Path, out_codebook: str | Path
+) -> pd.DataFrame:
     frame = import_panel(path, entity, time)
+    write_csv(out_codebook, codebook(frame.columns))
     write_parquet(out, frame)
     return frame

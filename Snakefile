@@ -1,0 +1,21 @@
+# srdi-pipeline: raw exports (or the synthetic demo) -> validated tables -> text measures -> firm-year panel
+# -> one estimates file per model. Only config loading, includes and the final targets live here.
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/text.smk"
+include: "workflow/rules/panel.smk"
+include: "workflow/rules/models.smk"
+
+
+rule all:
+    input:
+        PANEL,
+        CODEBOOK,
+        expand(ESTIMATE, name=sorted(config["models"])),
+        PROVENANCE,
+    default_target: True

@@ -1,0 +1,5 @@
+import sys
+
+from srdi.cli import main
+
+sys.exit(main())

@@ -1,0 +1,146 @@
+"""Command line used by the Snakemake rules: one subcommand per rule, each calling one library function.
+
+Imports are lazy so a rule pays only for the modules it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def _demo(a: argparse.Namespace) -> None:
+    from srdi.demo import generate_demo
+
+    generate_demo(a.out_dir, scale=a.scale, seed=a.seed)
+
+
+def _ingest(a: argparse.Namespace) -> None:
+    from srdi.ingest import ingest_raw
+
+    ingest_raw(a.raw_dir, a.mapping, a.out_dir)
+
+
+def _base_panel(a: argparse.Namespace) -> None:
+    from srdi.ingest import build_base_panel
+
+    build_base_panel(a.interim_dir, a.out)
+
+
+def _text_year(a: argparse.Namespace) -> None:
+    from srdi.text import count_year
+
+    dictionaries = dict(item.split("=", 1) for item in a.dictionaries)
+    count_year(a.mdna_dir, a.year, dictionaries, a.out, negation={"window": a.negation_window})
+
+
+def _text_combine(a: argparse.Namespace) -> None:
+    from srdi.text import combine_shards
+
+    combine_shards(a.shards, a.out)
+
+
+def _panel(a: argparse.Namespace) -> None:
+    from srdi.panel import build_panel
+
+    build_panel(a.base, a.text, a.out, a.codebook, a.tables_dir, json.loads(a.settings))
+
+
+def _import_panel(a: argparse.Namespace) -> None:
+    from srdi.panel import write_imported_panel
+
+    write_imported_panel(a.input, a.entity, a.time, a.out, a.codebook)
+
+
+def _estimate(a: argparse.Namespace) -> None:
+    from srdi.models import run_model
+
+    run_model(a.panel, json.loads(a.spec), a.name, a.entity, a.time, a.out)
+
+
+def _provenance(a: argparse.Namespace) -> None:
+    from srdi.provenance import write_provenance
+
+    write_provenance(json.loads(a.config_json), a.inputs, a.outputs, a.out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m srdi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("demo", _demo, "generate the synthetic demo raw tables and truth.json")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--scale", default="default")
+    p.add_argument("--seed", type=int, required=True)
+
+    p = add("ingest", _ingest, "read, map and validate the raw tables into interim parquet files")
+    p.add_argument("--raw-dir", required=True)
+    p.add_argument("--mapping", required=True)
+    p.add_argument("--out-dir", required=True)
+
+    p = add("base-panel", _base_panel, "merge the interim tables into a firm-year panel")
+    p.add_argument("--interim-dir", required=True)
+    p.add_argument("--out", required=True)
+
+    p = add("text-year", _text_year, "count dictionary keywords in one year's MD&A texts")
+    p.add_argument("--mdna-dir", required=True)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--dictionaries", nargs="+", required=True, metavar="NAME=PATH")
+    p.add_argument("--negation-window", type=int, default=5)
+    p.add_argument("--out", required=True)
+
+    p = add("text-combine", _text_combine, "concatenate the per-year text shards")
+    p.add_argument("--out", required=True)
+    p.add_argument("shards", nargs="+")
+
+    p = add("panel", _panel, "build the analysis panel and its codebook")
+    p.add_argument("--base", required=True)
+    p.add_argument("--text", required=True)
+    p.add_argument("--settings", required=True, help="the config's panel section as JSON")
+    p.add_argument("--out", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--tables-dir", required=True)
+
+    p = add("import-panel", _import_panel, "import a user's ready firm-year panel")
+    p.add_argument("--in", dest="input", required=True)
+    p.add_argument("--entity", required=True)
+    p.add_argument("--time", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--codebook", required=True)
+
+    p = add("estimate", _estimate, "estimate one named model and write its tidy estimates")
+    p.add_argument("--panel", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--spec", required=True, help="the model's config entry as JSON")
+    p.add_argument("--entity", required=True)
+    p.add_argument("--time", required=True)
+    p.add_argument("--out", required=True)
+
+    p = add("provenance", _provenance, "record config, input hashes, versions and commit")
+    p.add_argument("--config-json", required=True)
+    p.add_argument("--inputs", nargs="+", required=True, help="input files or folders to hash")
+    p.add_argument("--out", required=True)
+    p.add_argument("outputs", nargs="*")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (ValueError, FileNotFoundError) as err:
+        # Input and specification errors: the message is the whole story, a traceback only hides it.
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,51 @@
+"""Input functions for the Snakemake rules: which files a rule reads, decided before any job runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_SHARED_MODULES = ("__init__.py", "atomic.py", "cli.py", "config.py")
+_MDNA_NAME = re.compile(r"^\d{6}_(\d{4})\.txt$")
+
+
+def package_sources(*stages: str) -> list[str]:
+    """The package files a stage's rule runs: its sub-package or module plus the shared modules.
+
+    Snakemake tracks a rule's input files, not the Python modules it imports; listing them as inputs makes an
+    edit of the code rerun exactly the rules that depend on it.
+    """
+    files = {PACKAGE_DIR / name for name in _SHARED_MODULES}
+    for stage in stages:
+        sub = PACKAGE_DIR / stage
+        if sub.is_dir():
+            files.update(sub.rglob("*.py"))
+        elif sub.with_suffix(".py").exists():
+            files.add(sub.with_suffix(".py"))
+        else:
+            raise FileNotFoundError(f"no package module for stage {stage!r} under {PACKAGE_DIR}")
+    return sorted(str(f) for f in files)
+
+
+def raw_table_paths(raw_dir: str | Path, mapping_path: str | Path) -> list[str]:
+    """The raw files the mapping names, so a changed export reruns ingestion."""
+    with Path(mapping_path).open(encoding="utf-8") as fh:
+        mapping = yaml.safe_load(fh)
+    return sorted(str(Path(raw_dir) / spec["file"]) for spec in mapping["tables"].values())
+
+
+def text_years(config: dict[str, Any], raw_dir: str | Path) -> list[int]:
+    """Report years to shard the text stage by: the demo's year range, or the years found in the MD&A folder."""
+    if config["data"]["source"] == "demo":
+        from srdi.demo import scale_years
+
+        return scale_years(config["demo"]["scale"])
+    mdna = Path(raw_dir) / "mdna"
+    years = {int(m.group(1)) for p in mdna.glob("*.txt") if (m := _MDNA_NAME.match(p.name))}
+    if not years:
+        raise FileNotFoundError(f"{mdna}: no MD&A files named <6-digit code>_<year>.txt")
+    return sorted(years)

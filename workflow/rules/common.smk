@@ -1,0 +1,51 @@
+# Config validation, path constants and input functions shared by every stage.
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from srdi.config import validate_config
+from srdi.workflow_inputs import package_sources, raw_table_paths, text_years
+
+config = validate_config(config)
+
+SOURCE = config["data"]["source"]
+DEMO_DIR = config["demo"]["out_dir"]
+RAW_DIR = DEMO_DIR if SOURCE == "demo" else config["data"]["raw_dir"]
+MAPPING = config["data"]["mapping"]
+ENTITY = config["data"]["entity"]
+TIME = config["data"]["time"]
+
+INTERIM = "results/interim"
+INGEST_REPORT = f"{INTERIM}/ingest_report.json"
+BASE_PANEL = f"{INTERIM}/base_panel.parquet"
+TEXT_SHARD = f"{INTERIM}/text/{{year}}.parquet"
+TEXT_MEASURES = f"{INTERIM}/text_measures.parquet"
+PANEL = "results/panel.parquet"
+CODEBOOK = "results/codebook.csv"
+ESTIMATE = "results/estimates/{name}.csv"
+PROVENANCE = "results/provenance.json"
+TABLES = "results/tables"
+LOGS = "results/logs"
+
+# Python runs through the interpreter Snakemake itself runs in, so the rules use the project's environment.
+PY = f"{sys.executable} -m srdi"
+
+
+def raw_inputs(wildcards=None):
+    """The demo manifest (its rule writes every raw table) or the user's raw files named by the mapping."""
+    if SOURCE == "demo":
+        return [f"{DEMO_DIR}/manifest.json"]
+    return raw_table_paths(RAW_DIR, MAPPING)
+
+
+def code(*stages):
+    """Package source files a rule runs, so editing them reruns the rule (Snakemake cannot see imports)."""
+    return package_sources(*stages)
+
+
+def provenance_inputs():
+    """What the run read: the raw folder (or the user's panel file), the mapping and the dictionaries."""
+    if SOURCE == "panel":
+        return [config["data"]["panel_file"]]
+    return [RAW_DIR, MAPPING, *sorted(config["text"]["dictionaries"].values())]

@@ -1,0 +1,38 @@
+"""Turn validated text cells into typed columns under the pipeline's names (scale, recode applied)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .mapping import ColumnSpec, TableSpec
+from .parsing import to_date, to_number
+
+ROW = "_row"  # file row number, carried through cleaning so later errors can still name rows
+
+
+def _convert(series: pd.Series, col: ColumnSpec) -> pd.Series:
+    if col.dtype == "float":
+        out = to_number(series)
+        return out * col.scale if col.scale is not None else out
+    if col.dtype == "int":
+        out = to_number(series)
+        if col.scale is not None:
+            return out * col.scale
+        return out.round().astype("Int64")
+    if col.dtype == "date":
+        return to_date(series).astype("datetime64[ns]")
+    out = series.astype(object)
+    if col.recode:
+        out = out.map(lambda v: col.recode.get(v, v) if isinstance(v, str) else v)
+    return out.astype("str").where(out.notna(), None).astype(object)
+
+
+def to_typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Frame with one column per mapped field (absent optional fields are all-missing) plus `_row`."""
+    out = pd.DataFrame(index=frame.index)
+    for col in spec.columns:
+        series = frame[col.code] if col.code in frame.columns else pd.Series(None, index=frame.index,
+                                                                               dtype=object)
+        out[col.name] = _convert(series, col)
+    out[ROW] = frame.index.astype("int64")
+    return out.reset_index(drop=True)

@@ -1,0 +1,42 @@
+"""The ingest stage: all raw tables validated first, then every interim table written, or nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..atomic import write_json, write_parquet
+from .errors import IngestError, Problem
+from .load import LoadedTable, load_table
+from .mapping import load_mapping
+
+REPORT_NAME = "ingest_report.json"
+MDNA_DIR = "mdna"
+
+
+def ingest_raw(
+    raw_dir: str | os.PathLike[str], mapping_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Validate all raw tables (collecting every problem), then write `out_dir/<key>.parquet` for each
+    table and `out_dir/ingest_report.json`. Raw files are only read. Returns the report."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    specs = load_mapping(mapping_path)
+    loaded: dict[str, LoadedTable] = {}
+    problems: list[Problem] = []
+    for key, spec in specs.items():
+        try:
+            loaded[key] = load_table(raw_dir, spec)
+        except IngestError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise IngestError(problems)
+    mdna = raw_dir / MDNA_DIR
+    report: dict[str, Any] = {
+        "tables": {key: table.report() for key, table in loaded.items()},
+        "mdna": {"dir": MDNA_DIR, "txt_files": sum(1 for _ in mdna.glob("*.txt")) if mdna.is_dir() else 0},
+    }
+    for key, table in loaded.items():
+        write_parquet(out_dir / f"{key}.parquet", table.frame)
+    write_json(out_dir / REPORT_NAME, report)
+    return report

@@ -17,9 +17,11 @@ parameters counted as in `within.absorbed_dof`, and K = k + df_a:
   min(G - 1, N - K) degrees of freedom. A two-way V that is not positive semi-definite has its
   negative eigenvalues set to zero, as in reghdfe.
 
-linearmodels' PanelOLS differs: with two effects it always counts both (N - k - (N_e - 1) - (T - 1)
-or so, even when entity effects are nested in entity clusters), and its `group_debias` applies
-G/(G-1)(N-1)/N to each of the three two-way terms separately. Hence this module.
+linearmodels' PanelOLS (debiased=True, group_debias=True) differs: with one nested effect its
+factor is G/(G-1)(N-1)/(N-k) (no `a`); with two effects it always counts both,
+G/(G-1)(N-1)/(N-k-N_e-T+1), even when entity effects are nested in entity clusters; and with two-way
+clustering it applies G_j/(G_j-1)(N-1)/N to each of the three terms separately. Hence this module
+(the difference is pinned down in tests/test_models_panel.py).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def _meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    _, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    _, inv = np.unique(a * n_levels(b) + b, return_inverse=True)
     return inv.reshape(-1).astype(np.int64)
 
 

@@ -89,7 +89,7 @@ def demean(a: np.ndarray, fe_codes: Sequence[np.ndarray]) -> np.ndarray:
 
 def is_nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
     """True if every level of `fe` lies within one level of `cluster`."""
-    pairs = np.unique(np.stack([fe, cluster], axis=1), axis=0)
+    pairs = np.unique(fe * n_levels(cluster) + cluster)  # one integer per observed (fe, cluster) pair
     return pairs.shape[0] == n_levels(fe)
 
 

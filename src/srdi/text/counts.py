@@ -1,0 +1,267 @@
+"""Per-report counts and firm-year measures; one parquet shard per report year, then one combined table.
+
+Missing stays missing: a firm-year without a report file (or with a file that decodes as neither UTF-8 nor
+GB18030) has no row, so a later merge gives NaN, never a zero that would read as "no digital words".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from srdi.atomic import write_json, write_parquet
+from srdi.text.decode import read_report
+from srdi.text.dictionary import Dictionary, fold_ascii, load_dictionary
+from srdi.text.matcher import Hit, Matcher
+from srdi.text.negation import NegationRule
+from srdi.text.scan import TrieScanner
+
+log = logging.getLogger(__name__)
+
+REPORT_ATTR = "text_report"
+_NAME = re.compile(r"^(\d{6})_(\d{4})\.txt$")
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+PER_CHARS = 10_000  # intensity = hits per this many characters
+
+
+class TextCounter:
+    """Dictionaries, matcher(s) and negation rules built once, then applied to every report.
+
+    `dictionaries` maps a measure name (the ln index column, e.g. ``digital``) to a loaded dictionary, whose
+    `count_prefix` names the count columns (e.g. ``dt_total``). backend="trie" is the vectorised scan;
+    "ahocorasick" matches each dictionary with its own pyahocorasick automaton (slower; same results).
+    """
+
+    def __init__(
+        self,
+        dictionaries: Mapping[str, Dictionary],
+        negation: NegationRule | None = None,
+        backend: str = "trie",
+    ) -> None:
+        if not dictionaries:
+            raise ValueError("at least one dictionary is needed")
+        for key in dictionaries:
+            if not _KEY.match(key):
+                raise ValueError(f"measure name {key!r} must be an identifier (letters, digits, _)")
+        self.keys = list(dictionaries)
+        self.dicts = [dictionaries[k] for k in self.keys]
+        base = negation or NegationRule()
+        self.rules = [base.with_exclusions(t for g in d.groups for t in g.terms) for d in self.dicts]
+        self.group_of = [[gi for gi, g in enumerate(d.groups) for _ in g.terms] for d in self.dicts]
+        if backend == "trie":
+            self._scanner: TrieScanner | None = TrieScanner(self.dicts)
+            self._matchers: list[Matcher] = []
+        elif backend == "ahocorasick":
+            self._scanner = None
+            self._matchers = [Matcher(d) for d in self.dicts]
+        else:
+            raise ValueError(f"unknown backend {backend!r}")
+        self.count_columns = ["text_chars"]
+        self.measure_columns: list[str] = []
+        for key, d in zip(self.keys, self.dicts, strict=True):
+            p, gids = d.count_prefix, [g.gid for g in d.groups]
+            multi = len(gids) > 1
+            self.count_columns += [f"{p}_{g}" for g in gids if multi] + [f"{p}_total"]
+            self.count_columns += [f"{p}_neg_{g}" for g in gids if multi] + [f"{p}_neg"]
+            self.measure_columns += [f"{p}_intensity", key] + [f"{key}_{g}" for g in gids if multi]
+        cols = ["stkcd", "year", "encoding", *self.count_columns, *self.measure_columns]
+        dupes = sorted(c for c, n in Counter(cols).items() if n > 1)
+        if dupes:
+            raise ValueError(f"dictionaries give clashing column names {dupes}; change count_prefix or key")
+        self.columns = cols
+
+    def hits(self, text: str) -> list[list[Hit]]:
+        """Per dictionary, the longest-leftmost hits (start, end, term index) before negation."""
+        if self._scanner is not None:
+            return self._scanner.scan(text)
+        folded = fold_ascii(text)
+        return [m.find(folded) for m in self._matchers]
+
+    def count(self, text: str) -> dict[str, int]:
+        """Counts of one report: per group, total, negated, and its length in characters."""
+        row: dict[str, int] = {"text_chars": len(text)}
+        for d, rule, group_of, hits in zip(self.dicts, self.rules, self.group_of, self.hits(text), strict=True):
+            kept = [0] * len(d.groups)
+            neg = [0] * len(d.groups)
+            for start, _end, term in hits:
+                if rule.is_negated(text, start):
+                    neg[group_of[term]] += 1
+                else:
+                    kept[group_of[term]] += 1
+            p = d.count_prefix
+            if len(d.groups) > 1:
+                for g, k, n in zip(d.groups, kept, neg, strict=True):
+                    row[f"{p}_{g.gid}"] = k
+                    row[f"{p}_neg_{g.gid}"] = n
+            row[f"{p}_total"] = sum(kept)
+            row[f"{p}_neg"] = sum(neg)
+        return row
+
+    def frame(self, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Rows of counts (plus stkcd, year, encoding) -> a typed frame with the measures, fixed column order."""
+        df = pd.DataFrame(list(rows), columns=["stkcd", "year", "encoding", *self.count_columns])
+        df["stkcd"] = df["stkcd"].astype("str")
+        df["encoding"] = df["encoding"].astype("str")
+        df = df.astype({c: "int64" for c in ["year", *self.count_columns]})
+        chars = df["text_chars"].to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for key, d in zip(self.keys, self.dicts, strict=True):
+                p = d.count_prefix
+                total = df[f"{p}_total"].to_numpy(dtype="float64")
+                df[f"{p}_intensity"] = np.where(chars > 0, total * PER_CHARS / chars, np.nan)
+                df[key] = np.log1p(total)
+                if len(d.groups) > 1:
+                    for g in d.groups:
+                        df[f"{key}_{g.gid}"] = np.log1p(df[f"{p}_{g.gid}"].to_numpy(dtype="float64"))
+        df = df.sort_values(["stkcd", "year"], kind="stable").reset_index(drop=True)
+        return df[self.columns]
+
+
+def _sha256(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _dictionary_info(key: str, d: Dictionary) -> dict[str, Any]:
+    return {
+        "measure": key,
+        "name": d.name,
+        "version": d.version,
+        "citation": d.citation,
+        "path": d.path,
+        "sha256": _sha256(d.path),
+        "n_terms": d.n_terms,
+        "count_prefix": d.count_prefix,
+        "groups": {g.gid: g.label for g in d.groups},
+    }
+
+
+def count_year(
+    mdna_dir: str | os.PathLike[str],
+    year: int,
+    dictionaries: Mapping[str, str | os.PathLike[str]],
+    out_path: str | os.PathLike[str],
+    negation: Mapping[str, Any] | None = None,
+    report_path: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Count every `<stkcd>_<year>.txt` of one year in `mdna_dir`; write the parquet shard atomically.
+
+    `dictionaries`: measure name -> dictionary file (e.g. {"digital": "data/dictionaries/digital_wu2021.yaml"}).
+    `negation`: overrides of window / words / exclusions / terminators (see srdi.text.negation).
+    The run report (files read, undecodable files, encodings, dictionaries with hashes, negation settings)
+    travels in the parquet's metadata (DataFrame.attrs["text_report"]) and, if `report_path` is given, as JSON.
+    """
+    year = int(year)
+    mdna = Path(mdna_dir)
+    if not mdna.is_dir():
+        raise FileNotFoundError(f"MD&A folder {mdna} does not exist")
+    loaded = {key: load_dictionary(path) for key, path in dictionaries.items()}
+    rule = NegationRule.from_config(negation)
+    counter = TextCounter(loaded, rule)
+
+    rows: list[dict[str, Any]] = []
+    undecodable: list[str] = []
+    skipped: list[str] = []
+    empty: list[str] = []
+    encodings: Counter[str] = Counter()
+    for path in sorted(mdna.glob(f"*_{year}.txt")):
+        m = _NAME.match(path.name)
+        if not m:
+            log.warning("skipping %s: name is not <6-digit stkcd>_<year>.txt", path)
+            skipped.append(path.name)
+            continue
+        decoded = read_report(path)
+        if decoded is None:
+            log.error("cannot decode %s as UTF-8 or GB18030; firm-year left missing", path)
+            undecodable.append(path.name)
+            continue
+        if not decoded.text:
+            log.warning("%s is empty: counts 0, intensity missing", path)
+            empty.append(path.name)
+        encodings[decoded.encoding] += 1
+        rows.append({"stkcd": m.group(1), "year": year, "encoding": decoded.encoding,
+                     **counter.count(decoded.text)})  # fmt: skip
+
+    df = counter.frame(rows)
+    report = {
+        "years": [year],
+        "n_files": len(rows) + len(undecodable),
+        "n_rows": len(df),
+        "undecodable": undecodable,
+        "skipped_names": skipped,
+        "empty": empty,
+        "encodings": dict(sorted(encodings.items())),
+        "negated_hits": {k: int(df[f"{d.count_prefix}_neg"].sum()) for k, d in loaded.items()},
+        "dictionaries": [_dictionary_info(k, d) for k, d in loaded.items()],
+        "negation": rule.describe(),
+    }
+    df.attrs[REPORT_ATTR] = report
+    log.info("year %d: %d reports counted, %d undecodable, %d skipped", year, len(df), len(undecodable),
+             len(skipped))  # fmt: skip
+    write_parquet(out_path, df)
+    if report_path is not None:
+        write_json(report_path, report)
+    return df
+
+
+def _merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    if not reports:
+        return {}
+    encodings: Counter[str] = Counter()
+    negated: Counter[str] = Counter()
+    for r in reports:
+        encodings.update(r.get("encodings", {}))
+        negated.update(r.get("negated_hits", {}))
+    first = reports[0]
+    return {
+        "years": sorted(y for r in reports for y in r.get("years", [])),
+        "n_files": sum(r.get("n_files", 0) for r in reports),
+        "n_rows": sum(r.get("n_rows", 0) for r in reports),
+        "undecodable": sorted(f for r in reports for f in r.get("undecodable", [])),
+        "skipped_names": sorted(f for r in reports for f in r.get("skipped_names", [])),
+        "empty": sorted(f for r in reports for f in r.get("empty", [])),
+        "encodings": dict(sorted(encodings.items())),
+        "negated_hits": dict(sorted(negated.items())),
+        "dictionaries": first.get("dictionaries", []),
+        "negation": first.get("negation", {}),
+    }
+
+
+def combine_shards(
+    paths: Sequence[str | os.PathLike[str]],
+    out_path: str | os.PathLike[str],
+    report_path: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Concatenate year shards into one firm-year table (sorted by stkcd, year; key checked unique)."""
+    if not paths:
+        raise ValueError("no shards to combine")
+    frames = [pd.read_parquet(p) for p in paths]
+    reports = [f.attrs.get(REPORT_ATTR, {}) for f in frames]
+    columns = list(frames[0].columns)
+    for p, f in zip(paths, frames, strict=True):
+        if list(f.columns) != columns:
+            raise ValueError(f"shard {p} has other columns than {paths[0]} (made with other dictionaries?)")
+        f.attrs = {}
+    settings = {(repr(r.get("dictionaries")), repr(r.get("negation"))) for r in reports}
+    if len(settings) > 1:
+        raise ValueError("shards were counted with different dictionaries or negation settings")
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = df.sort_values(["stkcd", "year"], kind="stable").reset_index(drop=True)
+    dup = df.duplicated(["stkcd", "year"])
+    if dup.any():
+        first = df.loc[dup, ["stkcd", "year"]].iloc[0].tolist()
+        raise ValueError(f"firm-year {first} appears in more than one shard")
+    report = _merge_reports(reports)
+    df.attrs[REPORT_ATTR] = report
+    write_parquet(out_path, df)
+    if report_path is not None:
+        write_json(report_path, report)
+    return df

@@ -58,13 +58,13 @@ def _show(value: object) -> str:
 class IngestError(ValueError):
     """Raw tables failed to read or validate; the message lists every problem found, file by file."""
 
-    def __init__(self, problems: Sequence[Problem] | str):
+    def __init__(self, problems: Sequence[Problem] | str, stage: str = "Raw-table ingestion"):
         if isinstance(problems, str):
             problems = [Problem(file="?", table="?", what=problems)]
         self.problems: list[Problem] = list(problems)
         files = sorted({p.file for p in self.problems})
         head = (
-            f"Raw-table ingestion failed: {len(self.problems)} problem(s) in {len(files)} file(s) "
+            f"{stage} failed: {len(self.problems)} problem(s) in {len(files)} file(s) "
             f"({', '.join(files)}). Nothing was written."
         )
         super().__init__("\n".join([head, *("  - " + p.render() for p in self.problems)]))

@@ -11,6 +11,7 @@ import yaml
 
 from .errors import IngestError, Problem
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is there
 DTYPES = ("code", "str", "date", "int", "float", "category")
 ENCODINGS = ("auto", "utf-8", "gb18030")
 TABLE_KEYS = (
@@ -141,7 +142,7 @@ def load_mapping(path: str | os.PathLike[str]) -> dict[str, TableSpec]:
     """Parse and check the mapping file; every table key the pipeline needs must be present."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise _bad(path.name, f"cannot read the mapping file: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):

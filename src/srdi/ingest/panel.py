@@ -33,7 +33,7 @@ def assert_unique(frame: pd.DataFrame, keys: list[str], what: str) -> None:
         rows = [int(i) + 1 for i in np.flatnonzero(dup.to_numpy())]
         values = [tuple(r) for r in bad[keys].itertuples(index=False)]
         raise IngestError([make_problem(what, "panel", f"duplicate {'/'.join(keys)}",
-                                        column=", ".join(keys), rows=rows, values=values)])
+                                        column=", ".join(keys), rows=rows, values=values)], stage="Base panel")
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import IngestError, make_problem
-from .parsing import clean_text, pad_code, parses_as
+from .parsing import clean_text, pad_code
 
 _TYPED = ("code", "date", "int", "float")
 UNIT_WORDS = frozenset({"没有单位", "无单位", "元", "万元", "%", "人", "个", "股", "年", "日", "次", "件", "家"})
@@ -112,11 +112,23 @@ def _read_parquet(path: Path, file: str, table: str) -> pd.DataFrame:
 
 
 def _cell_parses(value: str, dtype: str, allowed: Collection[str] | None) -> bool:
+    """Scalar twin of parsing.parses_as, for the few cells that decide the header layout."""
     if dtype == "category":
         return allowed is not None and value in allowed
     if dtype == "code":
-        value = str(pad_code(value))
-    return bool(parses_as(pd.Series([value], dtype=object), dtype).iloc[0])
+        code = pad_code(value)
+        return isinstance(code, str) and len(code) == 6 and code.isdigit()
+    if dtype == "date":
+        try:
+            dt.datetime.strptime(value[:10], "%Y-%m-%d")
+        except ValueError:
+            return False
+        return True
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return dtype == "float" or (math.isfinite(number) and number.is_integer())
 
 
 def _is_data_row(row: pd.Series, dtypes: Mapping[str, str],

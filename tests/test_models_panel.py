@@ -275,6 +275,15 @@ def test_model_lag_uses_calendar_year_and_precedes_sample_filter():
     np.testing.assert_allclose(late.params, ref_late.params, rtol=1e-10)
 
 
+def test_in_sample_flag_excludes_rows_after_lagging():
+    d = synthetic()
+    flagged = d.assign(in_sample=d["year"] >= 2015)
+    got = fit_panel(flagged, spec(lag=["x1"], vcov={"type": "robust"}), "stkcd", "year")
+    ref = fit_panel(d, spec(lag=["x1"], sample="year >= 2015", vcov={"type": "robust"}), "stkcd", "year")
+    assert got.nobs == ref.nobs
+    np.testing.assert_allclose(got.params, ref.params, rtol=1e-12)
+
+
 def test_default_lag_is_regressors_of_interest():
     s = parse_spec({"kind": "panel", "outcome": "y", "regressors": ["x1"], "controls": ["w"]}, "m", "stkcd", "year")
     assert s.lag == ("x1",) and s.fe == ("entity", "time")

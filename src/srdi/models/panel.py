@@ -4,7 +4,8 @@ Pipeline of `fit_panel`, in the order Stata users expect from `reghdfe y L.x con
 
 1. lag the named terms by one *calendar* year within entity (on the full panel, so the first
    sample year can use a pre-sample year, as `L.x` does);
-2. apply the `sample` query (evaluated on the unlagged columns);
+2. keep the rows the panel stage flagged `in_sample` (if the column exists), then apply the `sample` query
+   (evaluated on the unlagged columns);
 3. listwise deletion over outcome, regressors, controls, cluster variables (and the panel keys);
 4. drop singletons iteratively over the absorbed effects, and count them;
 5. within-transform outcome and regressors (`within.demean`); refuse an outcome with no variation;
@@ -34,6 +35,7 @@ from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, demean, singleton_mask
 
+SAMPLE_FLAG = "in_sample"  # written by the panel stage (srdi.sample); rows flagged False are never used
 COLLINEAR_TOL = 1e-9  # residual norm of a term, relative to its raw norm, below which it is dropped
 
 
@@ -111,6 +113,10 @@ def fit_panel(
     data = df.copy()
     if spec.lag:
         data[list(spec.lag)] = lag_by_time(df, spec.lag, entity, time)
+    keep = np.ones(len(df), dtype=bool)
+    if SAMPLE_FLAG in df.columns:
+        # The panel stage flags rather than deletes filtered firm-years, so the lags above could use them.
+        keep &= df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
     if spec.sample:
         try:
             mask = df.eval(spec.sample)
@@ -118,7 +124,8 @@ def fit_panel(
             raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} failed: {exc}") from exc
         if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
             raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} is not a true/false filter")
-        data = data[mask.fillna(False).to_numpy(dtype=bool)]
+        keep &= mask.fillna(False).to_numpy(dtype=bool)
+    data = data[keep]
 
     needed = list(spec.required_columns(entity, time))
     complete = data[needed].notna().all(axis=1)

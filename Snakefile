@@ -16,6 +16,7 @@ rule all:
     input:
         PANEL,
         CODEBOOK,
+        f"{TABLES}/descriptives.csv",
         expand(ESTIMATE, name=sorted(config["models"])),
         PROVENANCE,
     default_target: True

@@ -57,6 +57,12 @@ def _import_panel(a: argparse.Namespace) -> None:
     write_imported_panel(a.input, a.entity, a.time, a.out, a.codebook)
 
 
+def _describe(a: argparse.Namespace) -> None:
+    from srdi.describe import write_describe
+
+    write_describe(a.panel, a.variables, a.tables_dir)
+
+
 def _estimate(a: argparse.Namespace) -> None:
     from srdi.models import run_model
 
@@ -117,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--codebook", required=True)
+
+    p = add("describe", _describe, "descriptive statistics and correlation matrix of the sample")
+    p.add_argument("--panel", required=True)
+    p.add_argument("--variables", nargs="+", required=True)
+    p.add_argument("--tables-dir", required=True)
 
     p = add("estimate", _estimate, "estimate one named model and write its tidy estimates")
     p.add_argument("--panel", required=True)

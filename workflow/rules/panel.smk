@@ -34,3 +34,18 @@ else:
         shell:
             "{PY} panel --base {input.base} --text {input.text} --settings {params.settings:q}"
             " --out {output.panel} --codebook {output.codebook} --tables-dir {TABLES} > {log} 2>&1"
+
+
+rule describe:
+    output:
+        descriptives=f"{TABLES}/descriptives.csv",
+        correlations=f"{TABLES}/correlations.csv",
+    input:
+        panel=PANEL,
+        code=code("describe"),
+    params:
+        variables=" ".join(config["describe"]["variables"]),
+    log:
+        f"{LOGS}/describe.log",
+    shell:
+        "{PY} describe --panel {input.panel} --variables {params.variables} --tables-dir {TABLES} > {log} 2>&1"

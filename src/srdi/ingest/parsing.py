@@ -12,10 +12,9 @@ _CODE_RE = re.compile(r"^(\d{1,6})(?:\.0+)?(?:\.(?:SZ|SH|BJ))?$", re.IGNORECASE)
 
 
 def clean_text(series: pd.Series) -> pd.Series:
-    """Strip whitespace and turn blank / 'NA'-like cells into missing values (object dtype, str or None)."""
-    out = series.astype(object).where(series.notna(), None)
-    out = out.map(lambda v: v.strip() if isinstance(v, str) else v)
-    return out.map(lambda v: None if v is None or v in MISSING_TOKENS else v)
+    """Strip whitespace and turn blank / 'NA'-like cells into missing values (pandas string dtype)."""
+    out = series.astype("str").str.strip()
+    return out.mask(out.isin(MISSING_TOKENS))
 
 
 def pad_code(value: object) -> object:
@@ -28,19 +27,18 @@ def pad_code(value: object) -> object:
 
 def to_number(series: pd.Series) -> pd.Series:
     """Floats; unparseable or missing cells give NaN."""
-    return pd.to_numeric(series.astype(object), errors="coerce").astype("float64")
+    return pd.to_numeric(series.astype("str"), errors="coerce").astype("float64")
 
 
 def to_date(series: pd.Series) -> pd.Series:
     """Dates from YYYY-MM-DD (a time part is accepted); unparseable cells give NaT."""
-    text = series.astype(object).map(lambda v: v[:10] if isinstance(v, str) else None)
+    text = series.astype("str").str[:10]
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
 def is_code(series: pd.Series) -> pd.Series:
     """True where the cell is exactly six digits."""
-    ok = series.astype(object).map(lambda v: isinstance(v, str) and len(v) == 6 and v.isdigit())
-    return ok.astype(bool)
+    return series.astype("str").str.fullmatch(r"\d{6}").fillna(False).astype(bool)
 
 
 def parses_as(series: pd.Series, dtype: str) -> pd.Series:

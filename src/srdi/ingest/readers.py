@@ -217,11 +217,11 @@ def read_table(
         frame.columns = header
         frame = frame.loc[:, [h for h in header if h]]
         frame.index = pd.RangeIndex(n_header + 1, n_header + 1 + len(frame))  # 1-based file row numbers
-    frame = pd.DataFrame({c: clean_text(frame[c]) for c in frame.columns}, index=frame.index, dtype=object)
+    frame = pd.DataFrame({c: clean_text(frame[c]) for c in frame.columns}, index=frame.index)
     frame = frame.loc[frame.notna().any(axis=1)] if len(frame.columns) else frame
     for code, dtype in dtypes.items():
         if dtype == "code" and code in frame.columns:
-            frame[code] = frame[code].map(pad_code)
+            frame[code] = frame[code].map(pad_code, na_action="ignore").astype("str")
     return RawTable(frame=frame, file=file, fmt=fmt, encoding=used, header_rows=n_header, labels=labels)
 
 

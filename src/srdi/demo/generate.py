@@ -1,0 +1,255 @@
+"""Entry point: simulate, build every raw table of docs/raw_tables.md, write them atomically with truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from srdi.demo import keywords as kw
+from srdi.demo import names as nm
+from srdi.demo.dgp import MISSING_REPORT_SHARE, NEG_RATES, OVERLAP_SHARE, Sim, simulate
+from srdi.demo.firms import make_firms
+from srdi.demo.params import (
+    CBAR_SCALE,
+    DESIG_STANDARDIZE,
+    DESIG_YEARS,
+    DIMENSIONS,
+    ENV_CENTER,
+    ENV_SCALE,
+    all_params,
+)
+from srdi.demo.relations import build_relations
+from srdi.demo.scales import BURN_IN, Scale, get_scale
+from srdi.demo.statements import build_statements
+from srdi.demo.tables import (
+    designation_table,
+    firm_table,
+    governance_table,
+    large_firm_table,
+    ownership_natures,
+    ownership_table,
+    st_table,
+)
+from srdi.demo.texts import render_mdna
+from srdi.demo.writers import sha256_file, write_csmar_csv, write_plain_csv, write_xlsx
+
+# Random-stream names in a fixed order: each component gets its own child of SeedSequence(seed), so adding a
+# component at the end never changes the others' draws.
+COMPONENTS: tuple[str, ...] = (
+    "firms", "effects", "env", "channels", "chain", "digital", "mentions", "outcomes", "designation",
+    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts",
+)
+
+# Latent firm-year columns written to truth_latent.parquet (see docs/demo_dgp.md for definitions).
+LATENT_COLUMNS: tuple[str, ...] = (
+    "eta", "z", "innov_env", "env_c", "env_c_lag1",
+    "m_collab", "m_data", "m_chain", "m_eco",
+    "n_collab", "n_data_pos", "n_data_pos_overlap", "n_eco_pos",
+    "n_dt_pos", "n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_app",
+    "n_dt_neg", "n_dt_neg_plain", "n_data_neg", "n_data_neg_overlap", "n_eco_neg",
+    "cus_large_share", "sup_large_share",
+    "ci_collab", "ci_data", "ci_chain", "ci_eco", "cbar", "d_star", "digital",
+    "ci_collab_lag1", "ci_data_lag1", "ci_chain_lag1", "ci_eco_lag1", "cbar_lag1", "digital_lag1",
+    "alpha_digital", "lambda_digital",
+    *(f"{p}_{d}" for d, _ in DIMENSIONS for p in ("srdi", "srdi", "alpha", "lambda", "e")),
+    "desig_index", "designated", "batch_year", "st", "lev", "revenue", "total_assets",
+)
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    children = np.random.SeedSequence(seed).spawn(len(COMPONENTS))
+    return {name: np.random.default_rng(child) for name, child in zip(COMPONENTS, children, strict=True)}
+
+
+def _latent_frame(sim: Sim) -> pd.DataFrame:
+    ii, kk = np.nonzero(sim.written)
+    cols: dict[str, Any] = {
+        "Stkcd": sim.firms["Stkcd"].to_numpy()[ii],
+        "year": sim.years[kk].astype(np.int64),
+        "has_report": sim.a["has_report"][ii, kk],
+        "is_finance": sim.firms["is_finance"].to_numpy()[ii],
+        "industry": sim.firms["Nnindcd"].to_numpy()[ii],
+        "province": sim.firms["PROVINCE"].to_numpy()[ii],
+    }
+    names = list(dict.fromkeys(LATENT_COLUMNS))
+    for d, _ in DIMENSIONS:
+        names.append(f"srdi_{d}_star")
+    for c in names:
+        cols[c] = sim.a[c][ii, kk]
+    out = pd.DataFrame(cols)
+    out["st"] = out["st"].astype(str)
+    return out.sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True)
+
+
+def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str, Any]:
+    params = all_params()
+    written = sim.written
+    return {
+        "seed": seed,
+        "scale": scale.name,
+        "n_firms": len(sim.firms),
+        "n_firm_years": int(written.sum()),
+        "years": scale.years,
+        "burn_in_years": BURN_IN,
+        "parameters": {k: p.to_json() for k, p in sorted(params.items())},
+        "cbar_scale": CBAR_SCALE,
+        "env_center": ENV_CENTER,
+        "env_scale": ENV_SCALE,
+        "designation_standardize": {k: list(v) for k, v in DESIG_STANDARDIZE.items()},
+        "designation_years": list(DESIG_YEARS),
+        "dimension_channel": {f"srdi_{d}": f"ci_{c}" for d, c in DIMENSIONS},
+        "controls_in_outcome_equations": {
+            "coefficient": 0.0,
+            "note": "size, lev, growth, age, top1, board, indep, dual, soe and cashflow do not enter any outcome "
+                    "equation; roa = srdi_refine x revenue / assets is mechanically tied to srdi_refine (use lagged)",
+        },
+        "shares": {
+            "missing_report": float(1.0 - sim.a["has_report"][written].mean()),
+            "missing_report_target": MISSING_REPORT_SHARE,
+            "clipped": {f"srdi_{k}": v for k, v in sim.clipped_share.items()},
+            "finance_firms": float(sim.firms["is_finance"].mean()),
+            "st_firm_years": float((sim.a["st"][written] != "").mean()),
+            "lev_above_one_firm_years": float((sim.a["lev"][written] > 1).mean()),
+            "loss_firm_years": float((sim.a["srdi_refine"][written] < 0).mean()),
+            "designated_firms": float((sim.a["batch_year"][:, 0] > 0).mean()),
+            "delisted_firms": float((sim.firms["delist_year"] > 0).mean()),
+        },
+        "text": {
+            "dictionaries": {
+                "dt": {g: list(t) for g, t in kw.DT_GROUPS},
+                "ci_data": list(kw.CI_DATA_TERMS),
+                "ci_eco": list(kw.CI_ECO_TERMS),
+            },
+            "dt_group_labels": dict(zip(kw.DT_GROUP_LABELS, [g for g, _ in kw.DT_GROUPS], strict=True)),
+            "negation_cues": list(kw.NEGATION_CUES),
+            "sentence_delimiters": kw.SENTENCE_DELIMITERS,
+            "counting_rule": "per dictionary, non-overlapping, leftmost longest match; a mention is negated when "
+                             "a cue occurs before it in the same sentence; 工业互联网平台 counts once for ci_data "
+                             "and its 工业互联网 once for dt (group 数字技术运用)",
+            "negation_rates": NEG_RATES,
+            "overlap_share": OVERLAP_SHARE,
+        },
+        "partner_rules": {
+            "large": "applicant/customer/supplier name equal to a Name in LargeEnterprises.csv",
+            "institute_markers": list(nm.PARTNER_MARKERS_INSTITUTE),
+            "university_markers": list(nm.PARTNER_MARKERS_UNIVERSITY),
+            "ci_collab": "ln(1 + number of applications in AppDate year t whose Applicants include a large "
+                         "enterprise, a university or an institute besides the listed firm)",
+            "ci_chain": "(sum SalesRatio of large customers + sum PurchaseRatio of large suppliers) / 200",
+        },
+        "latent_file": "truth_latent.parquet",
+        "latent_columns": list(latent.columns),
+    }
+
+
+def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int) -> list[str]:
+    """Build and write every table into `out`; returns written relative paths (manifest excluded)."""
+    written: list[str] = []
+
+    def csmar(name: str, frame: pd.DataFrame, encoding: str) -> None:
+        write_csmar_csv(out / name, frame, encoding)
+        written.append(name)
+
+    def plain(name: str, frame: pd.DataFrame) -> None:
+        write_plain_csv(out / name, frame)
+        written.append(name)
+
+    sim.a["nature"] = ownership_natures(streams["ownership"], sim)
+    csmar("TRD_Co.csv", firm_table(sim), "gb18030")
+    write_xlsx(out / "EN_EquityNatureAll.xlsx", ownership_table(sim))
+    written.append("EN_EquityNatureAll.xlsx")
+    plain("STK_STInfo.csv", st_table(sim))
+    fs = build_statements(streams["statements"], sim)
+    csmar("FS_Combas.csv", fs["balance"], "gb18030")
+    csmar("FS_Comins.csv", fs["income"], "gb18030")
+    csmar("FS_Comscfd.csv", fs["cashflow"], "utf-8-sig")
+    csmar("FN_MainBusiness.csv", fs["main_business"], "utf-8")
+    csmar("CG_Ybasic.csv", governance_table(streams["governance"], sim), "utf-8")
+    ordinary = nm.ordinary_company_names(streams["names"], max(600, 3 * len(sim.firms)))
+    rel = build_relations(streams["relations"], sim, ordinary)
+    plain("FN_Fn052.csv", rel["customers"])
+    plain("FN_Fn053.csv", rel["suppliers"])
+    plain("CNRDS_Patent.csv", rel["patents"])
+    plain("SRDI_LittleGiants.csv", designation_table(sim))
+    plain("Province_InnovEnv.csv", sim.env)
+    plain("LargeEnterprises.csv", large_firm_table())
+    written += _write_texts(out, sim, streams["texts"])
+    latent = _latent_frame(sim)
+    latent.to_parquet(out / "truth_latent.parquet", index=False, engine="pyarrow")
+    written.append("truth_latent.parquet")
+    truth = _truth(sim, seed, sim.scale, latent)
+    (out / "truth.json").write_text(json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+    written.append("truth.json")
+    return written
+
+
+_COUNT_KEYS = ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_app",
+               "n_data_pos", "n_data_pos_overlap", "n_eco_pos", "n_dt_neg_plain", "n_data_neg",
+               "n_data_neg_overlap", "n_eco_neg")
+
+
+def _write_texts(out: Path, sim: Sim, rng: np.random.Generator) -> list[str]:
+    (out / "mdna").mkdir()
+    ii, kk = np.nonzero(sim.written & sim.a["has_report"])
+    order = np.lexsort((kk, sim.firms["Stkcd"].to_numpy()[ii]))
+    codes = sim.firms["Stkcd"].to_numpy()
+    inds = sim.firms["Nnindnme"].to_numpy()
+    arrays = {k: sim.a[k][ii, kk] for k in _COUNT_KEYS}
+    paths = []
+    for j in order:
+        counts = {k: int(arrays[k][j]) for k in _COUNT_KEYS}
+        year = int(sim.years[kk[j]])
+        text = render_mdna(rng, counts, year, inds[ii[j]])
+        rel = f"mdna/{codes[ii[j]]}_{year}.txt"
+        (out / rel).write_bytes(text.encode("utf-8"))
+        paths.append(rel)
+    return paths
+
+
+def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403) -> dict:
+    """Write the synthetic raw tables, MD&A texts, truth.json and manifest.json to `out_dir`; return the manifest.
+
+    Everything is written to a temporary sibling directory first and renamed onto `out_dir` at the end, so a
+    crash never leaves partial output; an existing `out_dir` is replaced.
+    """
+    sc = get_scale(scale)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    streams = _streams(int(seed))
+    firms = make_firms(streams["firms"], sc)
+    sim = simulate(streams, sc, firms, all_params())
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        files = _write_all(tmp, sim, streams, int(seed))
+        manifest = {
+            "generator": "srdi.demo.generate_demo",
+            "seed": int(seed),
+            "scale": sc.name,
+            "files": [
+                {"path": p, "sha256": sha256_file(tmp / p), "bytes": (tmp / p).stat().st_size}
+                for p in sorted(files)
+            ],
+        }
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        trash = None
+        if out_dir.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+            os.replace(out_dir, trash / "old")
+        os.replace(tmp, out_dir)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest

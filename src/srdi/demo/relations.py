@@ -1,0 +1,172 @@
+"""Top-5 customers and suppliers (CSMAR FN_Fn052/053) and patent applications (CNRDS style).
+
+The large-enterprise ranks and the joint applications with large firms, universities and institutes are the
+ones the DGP drew; every other name is an ordinary company, so the documented classification rules recover
+ci_chain and ci_collab exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from srdi.demo import names as nm
+from srdi.demo.dgp import Sim
+
+_CN_NUM = ("一", "二", "三", "四", "五")
+LARGE_POOL = 5
+ORDINARY_POOL = 8
+
+
+def _pick_names(rng: np.random.Generator, is_large: np.ndarray, large_pool: np.ndarray,
+                ord_pool: np.ndarray) -> np.ndarray:
+    """Names for (m, 5) ranks: large ranks from the firm's large pool, others from its ordinary pool."""
+    m = is_large.shape[0]
+    perm_l = np.argsort(rng.random((m, LARGE_POOL)), axis=1)
+    perm_o = np.argsort(rng.random((m, ORDINARY_POOL)), axis=1)
+    j_l = np.cumsum(is_large, axis=1) - 1
+    j_o = np.cumsum(~is_large, axis=1) - 1
+    rows = np.arange(m)[:, None]
+    large_names = large_pool[rows, perm_l[rows, np.clip(j_l, 0, None)]]
+    ord_names = ord_pool[rows, perm_o[rows, np.clip(j_o, 0, None)]]
+    return np.where(is_large, large_names, ord_names)
+
+
+def _top5_table(sim: Sim, ii: np.ndarray, kk: np.ndarray, names: np.ndarray, ratio: np.ndarray,
+                base: np.ndarray, cols: tuple[str, str, str]) -> pd.DataFrame:
+    m = ii.size
+    return pd.DataFrame(
+        {
+            "Stkcd": np.repeat(sim.firms["Stkcd"].to_numpy()[ii], 5),
+            "Accper": np.repeat([f"{y}-12-31" for y in sim.years[kk]], 5),
+            "Rank": np.tile(np.arange(1, 6), m),
+            cols[0]: names.reshape(-1),
+            cols[1]: (np.round(ratio / 100.0 * base[:, None], 2) + 0.0).reshape(-1),
+            cols[2]: ratio.reshape(-1),
+        }
+    )
+
+
+def build_relations(rng: np.random.Generator, sim: Sim, ordinary: list[str]) -> dict[str, pd.DataFrame]:
+    """Customers, suppliers and patents; `ordinary` is a pool of ordinary company names."""
+    a = sim.a
+    n = len(sim.firms)
+    large = np.array([name for name, _ in nm.LARGE_ENTERPRISES], dtype=object)
+    ordinary_arr = np.array(ordinary, dtype=object)
+    cus_large_pool = large[np.argsort(rng.random((n, large.size)), axis=1)[:, :LARGE_POOL]]
+    sup_large_pool = large[np.argsort(rng.random((n, large.size)), axis=1)[:, :LARGE_POOL]]
+    cus_ord_pool = ordinary_arr[rng.integers(0, ordinary_arr.size, (n, ORDINARY_POOL))]
+    sup_ord_pool = ordinary_arr[rng.integers(0, ordinary_arr.size, (n, ORDINARY_POOL))]
+
+    ii, kk = np.nonzero(sim.written)
+    m = ii.size
+    cus_names = _pick_names(rng, a["cus_large"][ii, kk], cus_large_pool[ii], cus_ord_pool[ii])
+    sup_names = _pick_names(rng, a["sup_large"][ii, kk], sup_large_pool[ii], sup_ord_pool[ii])
+    # Some firms disclose ordinary partners anonymously (客户一, 供应商二, ...): still not large.
+    anon = rng.random(m) < 0.08
+    cus_anon = np.array([[f"客户{c}" for c in _CN_NUM]] * m, dtype=object)
+    sup_anon = np.array([[f"供应商{c}" for c in _CN_NUM]] * m, dtype=object)
+    cus_names = np.where(anon[:, None] & ~a["cus_large"][ii, kk], cus_anon, cus_names)
+    sup_names = np.where(anon[:, None] & ~a["sup_large"][ii, kk], sup_anon, sup_names)
+    revenue = a["revenue"][ii, kk]
+    purchases = (1.0 - a["srdi_distinct"][ii, kk]) * revenue * rng.uniform(0.8, 1.1, m)
+    customers = _top5_table(sim, ii, kk, cus_names, a["cus_ratio"][ii, kk], revenue,
+                            ("CustomerName", "SalesAmount", "SalesRatio"))
+    suppliers = _top5_table(sim, ii, kk, sup_names, a["sup_ratio"][ii, kk], purchases,
+                            ("SupplierName", "PurchaseAmount", "PurchaseRatio"))
+    patents = _patents(rng, sim, ii, kk, cus_large_pool, ordinary_arr)
+    return {"customers": customers, "suppliers": suppliers, "patents": patents}
+
+
+def _check_digit(digits: str) -> str:
+    """Check character of a 12-digit CN application number (weights 2-9, 2-5; mod 11; 10 -> X)."""
+    weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+    r = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
+    return "X" if r == 10 else str(r)
+
+
+_TYPE_NAME = {1: "发明", 2: "实用新型", 3: "外观设计"}
+
+
+def _patents(rng: np.random.Generator, sim: Sim, ii: np.ndarray, kk: np.ndarray,
+             large_pool: np.ndarray, ordinary: np.ndarray) -> pd.DataFrame:
+    """One row per application; joint ones with qualifying partners number exactly n_collab."""
+    a, firms = sim.a, sim.firms
+    fin = firms["is_finance"].to_numpy()
+    lam_solo = np.exp(rng.normal(1.6 + 0.3 * a["eta"][:, 0], 0.8)) * np.where(fin, 0.05, 1.0)
+    years = sim.years[kk]
+    growth = np.exp(0.05 * (years - sim.scale.first_year))
+    n_qual = a["n_collab"][ii, kk]
+    n_solo = np.minimum(rng.poisson(lam_solo[ii] * growth), 150)
+    n_ordj = rng.poisson(0.12 * lam_solo[ii] * growth)
+    univ = np.array(nm.UNIVERSITIES, dtype=object)
+    inst = np.array(nm.INSTITUTES, dtype=object)
+    large = np.array([name for name, _ in nm.LARGE_ENTERPRISES], dtype=object)
+
+    rows_firm: list[int] = []
+    rows_year: list[int] = []
+    rows_kind: list[int] = []  # 0 solo, 1 joint with ordinary firm, 2 qualifying joint
+    for j in range(ii.size):
+        for kind, cnt in ((2, n_qual[j]), (0, n_solo[j]), (1, n_ordj[j])):
+            if cnt:
+                rows_firm.extend([int(ii[j])] * int(cnt))
+                rows_year.extend([int(years[j])] * int(cnt))
+                rows_kind.extend([kind] * int(cnt))
+    f = np.array(rows_firm, dtype=np.int64)
+    y = np.array(rows_year, dtype=np.int64)
+    kind = np.array(rows_kind, dtype=np.int64)
+    r = f.size
+
+    ptype = np.where(
+        kind == 2,
+        rng.choice([1, 2, 3], size=r, p=[0.6, 0.35, 0.05]),
+        rng.choice([1, 2, 3], size=r, p=[0.35, 0.5, 0.15]),
+    )
+    day = rng.integers(0, 365, r)
+    app_date = (pd.to_datetime(pd.Series(y.astype(str)) + "-01-01") + pd.to_timedelta(day, unit="D"))
+    app_date = app_date.dt.strftime("%Y-%m-%d").to_numpy()
+    serial = np.zeros(r, dtype=np.int64)
+    for key in sorted(set(zip(y.tolist(), ptype.tolist(), strict=True))):
+        sel = np.nonzero((y == key[0]) & (ptype == key[1]))[0]
+        serial[sel] = rng.choice(9_999_999, size=sel.size, replace=False) + 1
+    with_cn = rng.random(r) < 0.6
+
+    # Qualifying partner: the firm's large customers (or any large firm), a university or an institute.
+    partner_type = rng.choice(3, size=r, p=[0.4, 0.35, 0.25])
+    own_large = large_pool[f, rng.integers(0, LARGE_POOL, r)]
+    any_large = large[rng.integers(0, large.size, r)]
+    large_pick = np.where(rng.random(r) < 0.5, own_large, any_large)
+    partner = np.where(partner_type == 0, large_pick,
+                       np.where(partner_type == 1, univ[rng.integers(0, univ.size, r)],
+                                inst[rng.integers(0, inst.size, r)]))
+    second = univ[rng.integers(0, univ.size, r)]
+    has_second = rng.random(r) < 0.15
+    extra_ord = ordinary[rng.integers(0, ordinary.size, r)]
+    has_extra = rng.random(r) < 0.15
+    conme = firms["Conme"].to_numpy()
+
+    app_no: list[str] = []
+    applicants: list[str] = []
+    for t in range(r):
+        digits = f"{y[t]}{ptype[t]}{serial[t]:07d}"
+        app_no.append(f"{'CN' if with_cn[t] else ''}{digits}.{_check_digit(digits)}")
+        names = [conme[f[t]]]
+        if kind[t] == 2:
+            names.append(partner[t])
+            if has_second[t] and second[t] != partner[t]:
+                names.append(second[t])
+            if has_extra[t]:
+                names.append(extra_ord[t])
+        elif kind[t] == 1:
+            names.append(extra_ord[t])
+        applicants.append(";".join(names))
+    out = pd.DataFrame(
+        {
+            "Stkcd": firms["Stkcd"].to_numpy()[f],
+            "AppNo": app_no,
+            "AppDate": app_date,
+            "PatentType": [_TYPE_NAME[int(p)] for p in ptype],
+            "Applicants": applicants,
+        }
+    )
+    return out.sort_values(["Stkcd", "AppDate", "AppNo"], kind="stable").reset_index(drop=True)

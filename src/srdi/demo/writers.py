@@ -1,0 +1,107 @@
+"""Byte-stable writers: CSMAR three-header-row CSV, plain CSV, XLSX with fixed timestamps, manifest hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
+
+FIXED_TIME = dt.datetime(2025, 4, 3, 0, 0, 0)
+_ZIP_TIME = (2025, 4, 3, 0, 0, 0)
+
+# field code -> (Chinese label, unit) for the CSMAR-style header rows.
+LABELS: dict[str, tuple[str, str]] = {
+    "Stkcd": ("证券代码", "没有单位"),
+    "Stknme": ("证券简称", "没有单位"),
+    "ShortName": ("证券简称", "没有单位"),
+    "Conme": ("公司全称", "没有单位"),
+    "Nnindcd": ("行业代码C", "没有单位"),
+    "Nnindnme": ("行业名称C", "没有单位"),
+    "PROVINCE": ("所属省份", "没有单位"),
+    "Estbdt": ("公司成立日期", "没有单位"),
+    "Listdt": ("上市日期", "没有单位"),
+    "Delistdt": ("退市日期", "没有单位"),
+    "Accper": ("统计截止日期", "没有单位"),
+    "Reptdt": ("统计截止日期", "没有单位"),
+    "Typrep": ("报表类型", "没有单位"),
+    "A001000000": ("资产总计", "元"),
+    "A002000000": ("负债合计", "元"),
+    "A001212000": ("固定资产净额", "元"),
+    "A001218000": ("无形资产净额", "元"),
+    "B001101000": ("营业收入", "元"),
+    "B001201000": ("营业成本", "元"),
+    "B001209000": ("销售费用", "元"),
+    "B001210000": ("管理费用", "元"),
+    "B001216000": ("研发费用", "元"),
+    "B002000000": ("净利润", "元"),
+    "C001000000": ("经营活动产生的现金流量净额", "元"),
+    "Fn05401": ("主营业务收入", "元"),
+    "Y0601b": ("员工人数", "人"),
+    "Y1001b": ("董事长与总经理兼任情况", "没有单位"),
+    "Y1101a": ("董事人数", "人"),
+    "Y1101b": ("独立董事人数", "人"),
+    "Shrcr1": ("第一大股东持股比例", "%"),
+}
+
+
+def _csv_body(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, header=False, lineterminator="\n", float_format="%.2f")
+
+
+def write_csmar_csv(path: Path, frame: pd.DataFrame, encoding: str) -> None:
+    """Three header rows (field code; Chinese label; unit) then data, as CSMAR exports them."""
+    cols = list(frame.columns)
+    head = [",".join(cols), ",".join(LABELS[c][0] for c in cols), ",".join(LABELS[c][1] for c in cols)]
+    text = "\n".join(head) + "\n" + _csv_body(frame)
+    path.write_bytes(text.encode(encoding))
+
+
+def write_plain_csv(path: Path, frame: pd.DataFrame) -> None:
+    text = ",".join(frame.columns) + "\n" + _csv_body(frame)
+    path.write_bytes(text.encode("utf-8"))
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """ZipFile whose members all carry one fixed timestamp, so the archive bytes are reproducible."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):  # type: ignore[override]
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=_ZIP_TIME)
+            zinfo_or_arcname.compress_type = self.compression
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):  # type: ignore[override]
+        """openpyxl's write-only sheets arrive as temp files: store their bytes with the fixed timestamp."""
+        data = Path(filename).read_bytes()
+        self.writestr(arcname or Path(filename).name, data, compress_type, compresslevel)
+
+
+def write_xlsx(path: Path, frame: pd.DataFrame) -> None:
+    """One header row, all cells as written (codes stay text); fixed document and zip timestamps."""
+    wb = Workbook(write_only=True)
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.creator = "srdi-pipeline demo"
+    ws = wb.create_sheet("Sheet1")
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False, name=None):
+        ws.append(list(row))
+    buf = io.BytesIO()
+    archive = _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    ExcelWriter(wb, archive).save()
+    path.write_bytes(buf.getvalue())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -156,7 +156,7 @@ def render_mdna(rng: np.random.Generator, counts: dict[str, int], year: int, ind
     )
     sentences += [NEGATED_TEMPLATES[rng.integers(len(NEGATED_TEMPLATES))].format(kw=t) for t in negated]
 
-    n_fill = int(rng.integers(18, 36))
+    n_fill = int(rng.integers(26, 39))
     fill_idx = rng.choice(len(FILLER_TEMPLATES), size=min(n_fill, len(FILLER_TEMPLATES)), replace=False)
     for i in fill_idx:
         sentences.append(FILLER_TEMPLATES[i].format(

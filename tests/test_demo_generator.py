@@ -1,0 +1,303 @@
+"""The demo generator: contract files, determinism, exact truth (ratios, proxies, planted keyword counts)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srdi.demo import generate as gen
+from srdi.demo import generate_demo
+from srdi.demo import keywords as kw
+from srdi.demo.dgp import simulate
+from srdi.demo.firms import make_firms
+from srdi.demo.params import all_params
+from srdi.demo.scales import get_scale
+
+THREE_ROW = {  # file -> encoding
+    "TRD_Co.csv": "gb18030",
+    "FS_Combas.csv": "gb18030",
+    "FS_Comins.csv": "gb18030",
+    "FS_Comscfd.csv": "utf-8",
+    "FN_MainBusiness.csv": "utf-8",
+    "CG_Ybasic.csv": "utf-8",
+}
+ONE_ROW = {
+    "STK_STInfo.csv": "Stkcd,Year,Sttype",
+    "FN_Fn052.csv": "Stkcd,Accper,Rank,CustomerName,SalesAmount,SalesRatio",
+    "FN_Fn053.csv": "Stkcd,Accper,Rank,SupplierName,PurchaseAmount,PurchaseRatio",
+    "CNRDS_Patent.csv": "Stkcd,AppNo,AppDate,PatentType,Applicants",
+    "SRDI_LittleGiants.csv": "Stkcd,Batch,BatchYear",
+    "Province_InnovEnv.csv": "Province,Year,InnovEnv",
+    "LargeEnterprises.csv": "Name,Category",
+}
+FIRST_CODES = {
+    "TRD_Co.csv": "Stkcd,Stknme,Conme,Nnindcd,Nnindnme,PROVINCE,Estbdt,Listdt,Delistdt",
+    "FS_Combas.csv": "Stkcd,ShortName,Accper,Typrep,A001000000,A002000000,A001212000,A001218000",
+    "FS_Comins.csv": "Stkcd,ShortName,Accper,Typrep,B001101000,B001201000,B001209000,B001210000,B001216000,"
+                     "B002000000",
+    "FS_Comscfd.csv": "Stkcd,ShortName,Accper,Typrep,C001000000",
+    "FN_MainBusiness.csv": "Stkcd,Accper,Typrep,Fn05401",
+    "CG_Ybasic.csv": "Stkcd,Reptdt,Y0601b,Y1001b,Y1101a,Y1101b,Shrcr1",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "raw"
+    generate_demo(out, scale="tiny", seed=20250403)
+    return out
+
+
+def read3(path: Path, encoding: str) -> pd.DataFrame:
+    return pd.read_csv(path, skiprows=[1, 2], dtype={"Stkcd": str}, encoding=encoding)
+
+
+def read1(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"Stkcd": str, "Symbol": str}, encoding="utf-8", keep_default_na=False,
+                       na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def latent(demo: Path) -> pd.DataFrame:
+    return pd.read_parquet(demo / "truth_latent.parquet")
+
+
+# ---------------------------------------------------------------- files, layout, encodings
+
+
+def test_every_contract_file_exists_with_its_header_layout(demo: Path) -> None:
+    for name, enc in THREE_ROW.items():
+        raw = (demo / name).read_bytes()
+        if enc == "utf-8" and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text = raw.decode(enc)
+        rows = text.split("\n")
+        assert rows[0] == FIRST_CODES[name], name
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in rows[1]), name  # Chinese labels
+        assert "没有单位" in rows[2], name
+        if enc == "gb18030":
+            with pytest.raises(UnicodeDecodeError):
+                raw.decode("utf-8")
+    assert "元" in (demo / "FS_Comins.csv").read_bytes().decode("gb18030").split("\n")[2]
+    for name, header in ONE_ROW.items():
+        assert (demo / name).read_text(encoding="utf-8").split("\n")[0] == header, name
+    xlsx = pd.read_excel(demo / "EN_EquityNatureAll.xlsx", dtype={"Symbol": str})
+    assert list(xlsx.columns) == ["Symbol", "EndDate", "EquityNature"]
+    assert set(xlsx["EquityNature"]) <= {"国企", "民营", "外资", "其他"}
+    assert (demo / "truth.json").exists() and (demo / "manifest.json").exists()
+    assert len(list((demo / "mdna").glob("*_*.txt"))) > 0
+
+
+def test_stock_codes_are_six_digit_strings(demo: Path) -> None:
+    firms = read3(demo / "TRD_Co.csv", "gb18030")
+    assert firms["Stkcd"].str.fullmatch(r"\d{6}").all()
+    assert firms["Stkcd"].is_unique
+    assert set(firms["Stkcd"].str[:3]) <= {"000", "001", "002", "003", "004", "005", "300", "301",
+                                          "600", "601", "602", "603", "605", "688", "689"}
+    assert (pd.to_datetime(firms["Estbdt"]) < pd.to_datetime(firms["Listdt"])).all()
+    for name in ("FN_Fn052.csv", "CNRDS_Patent.csv", "STK_STInfo.csv"):
+        assert read1(demo / name)["Stkcd"].str.fullmatch(r"\d{6}").all()
+
+
+def test_statements_have_parent_rows_quarters_and_opening_balances(demo: Path) -> None:
+    bal = read3(demo / "FS_Combas.csv", "gb18030")
+    assert {"A", "B"} == set(bal["Typrep"])
+    assert {"01-01", "03-31", "06-30", "09-30", "12-31"} == set(bal["Accper"].str[5:])
+    inc = read3(demo / "FS_Comins.csv", "gb18030")
+    assert {"03-31", "06-30", "09-30", "12-31"} == set(inc["Accper"].str[5:])
+    annual = bal[(bal["Typrep"] == "A") & bal["Accper"].str.endswith("12-31")]
+    assert annual["A001000000"].between(5e7, 1e12).all()
+    assert not annual.duplicated(["Stkcd", "Accper"]).any()
+
+
+def test_sample_filter_cases_exist(demo: Path) -> None:
+    firms = read3(demo / "TRD_Co.csv", "gb18030")
+    assert firms["Nnindcd"].str.fullmatch(r"[A-S]\d\d").all()
+    assert firms["Nnindcd"].isin(["J66", "J67", "J68", "J69"]).any()
+    assert firms["Delistdt"].notna().any()
+    st = read1(demo / "STK_STInfo.csv")
+    assert set(st["Sttype"]) == {"ST", "*ST"}
+    desig = read1(demo / "SRDI_LittleGiants.csv")
+    assert desig["BatchYear"].between(2019, 2023).all() and (desig["Batch"] == desig["BatchYear"] - 2018).all()
+
+
+def test_default_scale_proportions() -> None:
+    """Filter cases at the default scale, from the DGP alone (no files: fast)."""
+    sc = get_scale("default")
+    streams = gen._streams(20250403)
+    sim = simulate(streams, sc, make_firms(streams["firms"], sc), all_params())
+    w = sim.written
+    assert 0.02 < sim.firms["is_finance"].mean() < 0.07
+    assert 0.02 < (sim.a["st"][w] != "").mean() < 0.10
+    assert 0.0005 < (sim.a["lev"][w] > 1).mean() < 0.01
+    assert 0.03 < 1 - sim.a["has_report"][w].mean() < 0.07
+    assert 0.05 < (sim.a["batch_year"][:, 0] > 0).mean() < 0.2
+    assert max(sim.clipped_share.values()) < 0.02
+    years_per_firm = w.sum(axis=1)
+    assert (years_per_firm < len(sc.years)).mean() > 0.3  # unbalanced panel
+    assert np.median(sim.a["total_assets"][w]) > 5e8
+
+
+# ---------------------------------------------------------------- determinism and atomicity
+
+
+def _all_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_gives_identical_bytes_and_other_seed_differs(demo: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    manifest = generate_demo(again, scale="tiny", seed=20250403)
+    assert _all_bytes(again) == _all_bytes(demo)
+    assert manifest == json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
+    other = tmp_path / "other"
+    generate_demo(other, scale="tiny", seed=7)
+    for name in ("FS_Comins.csv", "TRD_Co.csv", "CNRDS_Patent.csv", "truth_latent.parquet"):
+        assert (other / name).read_bytes() != (demo / name).read_bytes(), name
+
+
+def test_manifest_lists_every_file_with_hash(demo: Path) -> None:
+    manifest = json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"] for f in manifest["files"]}
+    on_disk = {k for k in _all_bytes(demo) if k != "manifest.json"}
+    assert listed == on_disk
+    for f in manifest["files"][:20]:
+        assert hashlib.sha256((demo / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+
+
+def test_crash_leaves_old_output_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "raw"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(gen, "_write_texts", boom)
+    with pytest.raises(RuntimeError):
+        generate_demo(out, scale="tiny")
+    assert [p.name for p in tmp_path.iterdir()] == ["raw"]
+    assert (out / "old.txt").read_text(encoding="utf-8") == "old"
+
+
+# ---------------------------------------------------------------- truth is exact
+
+
+def test_truth_json_records_parameters_with_estimands(demo: Path) -> None:
+    truth = json.loads((demo / "truth.json").read_text(encoding="utf-8"))
+    assert truth["seed"] == 20250403 and truth["scale"] == "tiny" and truth["years"][0] == 2015
+    p = truth["parameters"]
+    for name in ("beta_spec_collab", "beta_refine_data", "beta_distinct_chain", "beta_novel_eco",
+                 "a_digital_cbar", "delta_spec_collab_x_env", "desig_cbar"):
+        assert p[name]["value"] > 0 and p[name]["outcome"] and p[name]["term"], name
+    assert p["beta_spec_collab"]["lag"] == 1 and p["beta_spec_collab"]["fixed_effects"] == "firm + year"
+    assert set(truth["cbar_scale"]) == {"collab", "data", "chain", "eco"}
+    assert 0.0 < truth["shares"]["missing_report"] < 0.2
+    assert truth["latent_columns"] == list(pd.read_parquet(demo / "truth_latent.parquet").columns)
+
+
+def test_statement_ratios_equal_latent_srdi(demo: Path, latent: pd.DataFrame) -> None:
+    inc = read3(demo / "FS_Comins.csv", "gb18030")
+    inc = inc[(inc["Typrep"] == "A") & inc["Accper"].str.endswith("12-31")]
+    mb = read3(demo / "FN_MainBusiness.csv", "utf-8")
+    mb = mb[(mb["Typrep"] == "A") & mb["Accper"].str.endswith("12-31")]
+    df = inc.merge(mb[["Stkcd", "Accper", "Fn05401"]], on=["Stkcd", "Accper"], validate="1:1")
+    df["year"] = df["Accper"].str[:4].astype(int)
+    df = df.merge(latent, on=["Stkcd", "year"], validate="1:1")
+    assert len(df) == len(latent)
+    rev = df["B001101000"]
+    np.testing.assert_allclose(df["Fn05401"] / rev, df["srdi_spec"], atol=1e-6)
+    np.testing.assert_allclose(df["B002000000"] / rev, df["srdi_refine"], atol=1e-6)
+    np.testing.assert_allclose((rev - df["B001201000"]) / rev, df["srdi_distinct"], atol=1e-6)
+    np.testing.assert_allclose(df["B001216000"] / rev, df["srdi_novel"], atol=1e-6)
+
+
+def test_chain_and_collab_proxies_rebuild_from_files(demo: Path, latent: pd.DataFrame) -> None:
+    large = set(read1(demo / "LargeEnterprises.csv")["Name"])
+    shares = []
+    for name, col, ratio in (("FN_Fn052.csv", "CustomerName", "SalesRatio"),
+                             ("FN_Fn053.csv", "SupplierName", "PurchaseRatio")):
+        t = read1(demo / name)
+        t["year"] = t["Accper"].str[:4].astype(int)
+        t["x"] = np.where(t[col].isin(large), t[ratio], 0.0)
+        assert (t.groupby(["Stkcd", "year"])[ratio].sum() <= 100).all()
+        shares.append(t.groupby(["Stkcd", "year"])["x"].sum() / 100.0)
+    chain = ((shares[0] + shares[1]) / 2).rename("chain").reset_index()
+    m = latent.merge(chain, on=["Stkcd", "year"], validate="1:1")
+    np.testing.assert_allclose(m["chain"], m["ci_chain"], atol=1e-9)
+
+    pat = read1(demo / "CNRDS_Patent.csv")
+    assert pat["AppNo"].str.fullmatch(r"(CN)?\d{12}\.[\dX]").all() and pat["AppNo"].is_unique
+    assert set(pat["PatentType"]) == {"发明", "实用新型", "外观设计"}
+
+    def qualifies(applicants: str) -> bool:
+        others = applicants.split(";")[1:]
+        markers = ("大学", "学院", "研究院", "研究所", "科学院")
+        return any(o in large or any(mk in o for mk in markers) for o in others)
+
+    pat["year"] = pat["AppDate"].str[:4].astype(int)
+    pat["q"] = pat["Applicants"].map(qualifies)
+    joint = pat.groupby(["Stkcd", "year"])["q"].sum().rename("nq").reset_index()
+    m = latent.merge(joint, on=["Stkcd", "year"], how="left").fillna({"nq": 0})
+    np.testing.assert_array_equal(m["nq"].to_numpy(), m["n_collab"].to_numpy())
+    np.testing.assert_allclose(np.log1p(m["nq"]), m["ci_collab"], atol=1e-12)
+    firms = read3(demo / "TRD_Co.csv", "gb18030").set_index("Stkcd")["Conme"]
+    assert (pat["Applicants"].str.split(";").str[0] == pat["Stkcd"].map(firms)).all()
+
+
+def _leftmost_longest(text: str, terms: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Independent reference counter: scan left to right, take the longest term starting here, skip it."""
+    by_first: dict[str, list[str]] = {}
+    for t in sorted(terms, key=len, reverse=True):
+        by_first.setdefault(t[0], []).append(t)
+    hits, i = [], 0
+    while i < len(text):
+        match = next((t for t in by_first.get(text[i], []) if text.startswith(t, i)), None)
+        if match:
+            hits.append((i, match))
+            i += len(match)
+        else:
+            i += 1
+    return hits
+
+
+def _split_counts(text: str, terms: tuple[str, ...]) -> tuple[int, int, list[str]]:
+    pos, neg, pos_terms = 0, 0, []
+    for i, term in _leftmost_longest(text, terms):
+        start = max(text.rfind(d, 0, i) for d in kw.SENTENCE_DELIMITERS) + 1
+        if any(c in text[start:i] for c in kw.NEGATION_CUES):
+            neg += 1
+        else:
+            pos += 1
+            pos_terms.append(term)
+    return pos, neg, pos_terms
+
+
+def test_planted_keyword_counts_match_a_reference_counter(demo: Path, latent: pd.DataFrame) -> None:
+    files = {p.stem for p in (demo / "mdna").glob("*.txt")}
+    with_report = latent[latent["has_report"]]
+    assert files == {f"{s}_{y}" for s, y in zip(with_report["Stkcd"], with_report["year"], strict=True)}
+    assert (~latent["has_report"]).any()
+    group_of = {t: lab for lab, (_, terms) in zip(kw.DT_GROUP_LABELS, kw.DT_GROUPS, strict=True) for t in terms}
+    for row in with_report.itertuples():
+        text = (demo / "mdna" / f"{row.Stkcd}_{row.year}.txt").read_text(encoding="utf-8")
+        dt_pos, dt_neg, dt_terms = _split_counts(text, kw.DT_TERMS)
+        assert (dt_pos, dt_neg) == (row.n_dt_pos, row.n_dt_neg)
+        for lab in kw.DT_GROUP_LABELS:
+            assert sum(group_of[t] == lab for t in dt_terms) == getattr(row, f"n_dt_pos_{lab}")
+        assert _split_counts(text, kw.CI_DATA_TERMS)[:2] == (row.n_data_pos, row.n_data_neg)
+        assert _split_counts(text, kw.CI_ECO_TERMS)[:2] == (row.n_eco_pos, row.n_eco_neg)
+        assert np.isclose(np.log1p(dt_pos), row.digital)
+        assert 300 <= len(text) <= 6000
+
+
+def test_output_reader_round_trip_of_xlsx_is_stable(demo: Path) -> None:
+    raw = (demo / "EN_EquityNatureAll.xlsx").read_bytes()
+    frame = pd.read_excel(io.BytesIO(raw), dtype={"Symbol": str})
+    assert frame["Symbol"].str.fullmatch(r"\d{6}").all()

@@ -1,0 +1,100 @@
+"""Templates of the demo MD&A texts: each planted sentence yields exactly the mentions it is meant to."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from srdi.demo import keywords as kw
+from srdi.demo import names as nm
+from srdi.demo import texts
+
+
+def count_str(text: str, terms: tuple[str, ...]) -> int:
+    """Naive reference: longest terms first with str.count, each hit blanked out before shorter terms."""
+    total = 0
+    for term in sorted(terms, key=len, reverse=True):
+        total += text.count(term)
+        text = text.replace(term, "\0" * len(term))
+    return total
+
+
+def all_counts(text: str) -> dict[str, int]:
+    return {name: count_str(text, terms) for name, terms in kw.DICTIONARIES.items()}
+
+
+FILLER_VALUES = {"year": 2020, "pct": "12.34", "pct_small": "3.21", "n": 42}
+
+
+def test_filler_templates_contain_no_dictionary_term() -> None:
+    for tpl, industry, field in itertools.product(
+        texts.FILLER_TEMPLATES, [ind[1] for ind in nm.INDUSTRIES], texts.FIELDS
+    ):
+        sentence = tpl.format(industry=industry, field=field, **FILLER_VALUES)
+        assert all_counts(sentence) == {"dt": 0, "ci_data": 0, "ci_eco": 0}, sentence
+    for header in (*texts.SECTION_HEADERS, "第三节 管理层讨论与分析"):
+        assert all_counts(header) == {"dt": 0, "ci_data": 0, "ci_eco": 0}, header
+
+
+def _expected(term: str, dictionary: str) -> dict[str, int]:
+    exp = {"dt": 0, "ci_data": 0, "ci_eco": 0}
+    exp[dictionary] = 1
+    if term == kw.OVERLAP_TERM:
+        exp["dt"] = 1
+    return exp
+
+
+def test_positive_templates_yield_exactly_one_mention_and_no_cue() -> None:
+    for dictionary, terms in kw.DICTIONARIES.items():
+        for tpl in texts.POSITIVE_TEMPLATES[dictionary]:
+            prefix = tpl.split("{kw}")[0]
+            assert not any(c in prefix for c in kw.NEGATION_CUES), tpl
+            for term in terms:
+                sentence = tpl.format(kw=term)
+                assert all_counts(sentence) == _expected(term, dictionary), sentence
+
+
+def test_list_template_yields_two_dt_mentions() -> None:
+    plain = [t for t in kw.DT_TERMS if not any(c in t for c in kw.NEGATION_CUES)]
+    for t1, t2 in itertools.product(plain, plain):
+        sentence = texts.LIST_TEMPLATE.format(kw1=t1, kw2=t2)
+        assert all_counts(sentence) == {"dt": 2, "ci_data": 0, "ci_eco": 0}, sentence
+
+
+def test_negated_templates_put_a_cue_before_the_mention() -> None:
+    for tpl in texts.NEGATED_TEMPLATES:
+        prefix = tpl.split("{kw}")[0]
+        assert any(c in prefix for c in kw.NEGATION_CUES), tpl
+        for dictionary, terms in kw.DICTIONARIES.items():
+            for term in terms:
+                assert all_counts(tpl.format(kw=term)) == _expected(term, dictionary)
+
+
+def test_dictionaries_have_documented_sizes_and_one_cross_overlap() -> None:
+    assert len(kw.DT_TERMS) == 76 and len(set(kw.DT_TERMS)) == 76
+    assert [len(t) for _, t in kw.DT_GROUPS] == [15, 9, 13, 5, 34]
+    crossings = [(a, b) for a in kw.CI_DATA_TERMS + kw.CI_ECO_TERMS for b in kw.DT_TERMS if b in a]
+    assert crossings == [(kw.OVERLAP_TERM, kw.OVERLAP_DT_TERM)]
+
+
+def test_render_mdna_is_deterministic() -> None:
+    counts = {k: 2 for k in ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain",
+                              "n_dt_pos_app", "n_data_pos", "n_eco_pos", "n_dt_neg_plain", "n_data_neg",
+                              "n_eco_neg")}
+    counts.update(n_data_pos_overlap=1, n_data_neg_overlap=1)
+    a = texts.render_mdna(np.random.default_rng(1), counts, 2020, "医药制造业")
+    b = texts.render_mdna(np.random.default_rng(1), counts, 2020, "医药制造业")
+    assert a == b and 1000 <= len(a) <= 4000
+    assert all_counts(a) == {"dt": 10 + 2 + 1, "ci_data": 2 + 2, "ci_eco": 4}
+
+
+def test_partner_name_pools_are_unambiguous() -> None:
+    large = {name for name, _ in nm.LARGE_ENTERPRISES}
+    assert len(large) == len(nm.LARGE_ENTERPRISES) >= 150
+    assert {c for _, c in nm.LARGE_ENTERPRISES} == {"央企", "中国500强", "行业龙头"}
+    assert not any(nm.is_research_partner(name) for name in large)
+    assert all(nm.is_research_partner(name) for name in nm.UNIVERSITIES + nm.INSTITUTES)
+    ordinary = nm.ordinary_company_names(np.random.default_rng(0), 2000)
+    assert len(set(ordinary)) == 2000
+    assert not any(o in large or nm.is_research_partner(o) or any(x in o for x in large) for o in ordinary)

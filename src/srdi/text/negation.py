@@ -63,6 +63,8 @@ class NegationRule:
     _auto: Any = field(init=False, repr=False, compare=False)
     _trigger: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _reach: int = field(init=False, repr=False, compare=False)
+    _cut: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _fold: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.window < 0:
@@ -72,11 +74,15 @@ class NegationRule:
             auto.add_word(w, (w in self.words, w in self.exclusions, len(w)))
         if len(auto):
             auto.make_automaton()
-        firsts = sorted({w[0] for w in self.words})
+        firsts = sorted({c for w in self.words for c in {w[0], w[0].upper() if w[0].isascii() else w[0]}})
         trigger = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
+        cut = re.compile("[" + "".join(re.escape(c) for c in self.terminators) + "]") if self.terminators else None
         object.__setattr__(self, "_auto", auto)
         object.__setattr__(self, "_trigger", trigger)
         object.__setattr__(self, "_reach", max((len(e) for e in self.exclusions), default=1) - 1)
+        object.__setattr__(self, "_cut", cut)
+        latin = any(c.isascii() and c.isalpha() for w in (*self.words, *self.exclusions) for c in w)
+        object.__setattr__(self, "_fold", latin)  # only Latin words need the context case-folded
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> NegationRule:
@@ -112,10 +118,11 @@ class NegationRule:
             return False
         if not self._trigger.search(text, max(0, start - self.window), start):
             return False  # fast path: no negation word can start in the window
-        lo = max(0, start - self.window - self._reach)
-        ctx = fold_ascii(text[lo:start])
-        cut = max(ctx.rfind(t) for t in self.terminators) if self.terminators else -1
-        ctx = ctx[cut + 1 :]
+        ctx = text[max(0, start - self.window - self._reach) : start]
+        if self._cut is not None:
+            ctx = self._cut.split(ctx)[-1]  # the part after the last sentence terminator
+        if self._fold:
+            ctx = fold_ascii(ctx)
         win_from = max(0, len(ctx) - self.window)
         negs: list[tuple[int, int]] = []
         excls: list[tuple[int, int]] = []

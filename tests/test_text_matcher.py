@@ -129,3 +129,17 @@ def test_astral_characters_keep_offsets():
     # An emoji is one character in Python; offsets after it must still be character offsets.
     text = "\U0001f600人工智能"
     assert via_scanner(text, ["人工智能"]) == [(1, 5, "人工智能")]
+
+
+def test_sparse_transition_table_gives_the_same_hits(monkeypatch):
+    """Very large dictionaries use a sorted edge list instead of the dense table; same answers."""
+    import srdi.text.scan as scan
+
+    rng = random.Random(11)
+    dense = TrieScanner([make_dict({"g": TERMS})])
+    monkeypatch.setattr(scan, "_DENSE_LIMIT", 0)
+    sparse = TrieScanner([make_dict({"g": TERMS})])
+    assert sparse._dense is None and dense._dense is not None
+    for _ in range(100):
+        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 60)))
+        assert sparse.scan(text) == dense.scan(text)

@@ -7,6 +7,8 @@ negated sentence carries one mention preceded by a cue; filler sentences carry n
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from srdi.demo import keywords as kw
@@ -106,16 +108,48 @@ def _weights(terms: tuple[str, ...]) -> np.ndarray:
     return w / w.sum()
 
 
-_GROUP_W = [_weights(terms) for _, terms in kw.DT_GROUPS]
+def _cum(weights: np.ndarray) -> list[float]:
+    return np.cumsum(weights).tolist()
+
+
+_GROUP_CUM = [_cum(_weights(terms)) for _, terms in kw.DT_GROUPS]
 _DATA_OTHER = tuple(t for t in kw.CI_DATA_TERMS if t != kw.OVERLAP_TERM)
-_ECO_W = _weights(kw.CI_ECO_TERMS)
-_DT_W = _weights(kw.DT_TERMS)
+_DATA_CUM = _cum(np.full(len(_DATA_OTHER), 1.0 / len(_DATA_OTHER)))
+_ECO_CUM = _cum(_weights(kw.CI_ECO_TERMS))
+_ECO_FLAT = _cum(np.full(len(kw.CI_ECO_TERMS), 1.0 / len(kw.CI_ECO_TERMS)))
+_DT_CUM = _cum(_weights(kw.DT_TERMS))
 
 
-def _pick(rng: np.random.Generator, terms: tuple[str, ...], weights: np.ndarray | None, k: int) -> list[str]:
-    if k <= 0:
-        return []
-    return [terms[i] for i in rng.choice(len(terms), size=k, p=weights)]
+class _Uniforms:
+    """One block of uniforms drawn per document (as Python floats): one generator call per text."""
+
+    def __init__(self, rng: np.random.Generator, size: int) -> None:
+        self.u: list[float] = rng.random(size).tolist()
+        self.pos = 0
+
+    def take(self, k: int) -> list[float]:
+        out = self.u[self.pos:self.pos + k]
+        self.pos += k
+        if self.pos > len(self.u):
+            raise IndexError("uniform pool exhausted")
+        return out
+
+    def one(self) -> float:
+        self.pos += 1
+        return self.u[self.pos - 1]
+
+    def index(self, n: int) -> int:
+        return min(int(self.one() * n), n - 1)
+
+    def order(self, n: int) -> list[int]:
+        """A random permutation of range(n)."""
+        keys = self.take(n)
+        return sorted(range(n), key=keys.__getitem__)
+
+
+def _pick(u: _Uniforms, terms: tuple[str, ...], cum: list[float], k: int) -> list[str]:
+    last = len(terms) - 1
+    return [terms[min(bisect.bisect_right(cum, x), last)] for x in u.take(max(k, 0))]
 
 
 def _has_cue(term: str) -> bool:
@@ -124,54 +158,55 @@ def _has_cue(term: str) -> bool:
 
 def render_mdna(rng: np.random.Generator, counts: dict[str, int], year: int, industry: str) -> str:
     """One MD&A section; `counts` holds the planted counts per kind (see dgp.py names)."""
+    n_mentions = sum(counts.values())
+    u = _Uniforms(rng, 6 * n_mentions + 400)
     sentences: list[str] = []
     dt_terms: list[str] = []
     for g, (_, terms) in enumerate(kw.DT_GROUPS):
         k = counts[f"n_dt_pos_{kw.DT_GROUP_LABELS[g]}"]
         if kw.DT_GROUP_LABELS[g] == "app":
             k -= counts["n_data_pos_overlap"]
-        dt_terms += _pick(rng, terms, _GROUP_W[g], k)
-    rng.shuffle(dt_terms)
+        dt_terms += _pick(u, terms, _GROUP_CUM[g], k)
+    dt_terms = [dt_terms[i] for i in u.order(len(dt_terms))]
     pos = 0
+    dt_tpl = POSITIVE_TEMPLATES["dt"]
     while pos < len(dt_terms):
         t1 = dt_terms[pos]
-        if pos + 1 < len(dt_terms) and rng.random() < 0.25 and not _has_cue(t1 + dt_terms[pos + 1]):
+        if pos + 1 < len(dt_terms) and u.one() < 0.25 and not _has_cue(t1 + dt_terms[pos + 1]):
             sentences.append(LIST_TEMPLATE.format(kw1=t1, kw2=dt_terms[pos + 1]))
             pos += 2
             continue
-        tpl = POSITIVE_TEMPLATES["dt"]
-        sentences.append(tpl[rng.integers(len(tpl))].format(kw=t1))
+        sentences.append(dt_tpl[u.index(len(dt_tpl))].format(kw=t1))
         pos += 1
     data_terms = [kw.OVERLAP_TERM] * counts["n_data_pos_overlap"] + _pick(
-        rng, _DATA_OTHER, None, counts["n_data_pos"] - counts["n_data_pos_overlap"])
-    for kind, terms in (("ci_data", data_terms), ("ci_eco", _pick(rng, kw.CI_ECO_TERMS, _ECO_W,
-                                                                  counts["n_eco_pos"]))):
+        u, _DATA_OTHER, _DATA_CUM, counts["n_data_pos"] - counts["n_data_pos_overlap"])
+    eco_terms = _pick(u, kw.CI_ECO_TERMS, _ECO_CUM, counts["n_eco_pos"])
+    for kind, terms in (("ci_data", data_terms), ("ci_eco", eco_terms)):
         tpl = POSITIVE_TEMPLATES[kind]
-        sentences += [tpl[rng.integers(len(tpl))].format(kw=t) for t in terms]
+        sentences += [tpl[u.index(len(tpl))].format(kw=t) for t in terms]
     negated = (
-        _pick(rng, kw.DT_TERMS, _DT_W, counts["n_dt_neg_plain"])
+        _pick(u, kw.DT_TERMS, _DT_CUM, counts["n_dt_neg_plain"])
         + [kw.OVERLAP_TERM] * counts["n_data_neg_overlap"]
-        + _pick(rng, _DATA_OTHER, None, counts["n_data_neg"] - counts["n_data_neg_overlap"])
-        + _pick(rng, kw.CI_ECO_TERMS, None, counts["n_eco_neg"])
+        + _pick(u, _DATA_OTHER, _DATA_CUM, counts["n_data_neg"] - counts["n_data_neg_overlap"])
+        + _pick(u, kw.CI_ECO_TERMS, _ECO_FLAT, counts["n_eco_neg"])
     )
-    sentences += [NEGATED_TEMPLATES[rng.integers(len(NEGATED_TEMPLATES))].format(kw=t) for t in negated]
+    sentences += [NEGATED_TEMPLATES[u.index(len(NEGATED_TEMPLATES))].format(kw=t) for t in negated]
 
-    n_fill = int(rng.integers(26, 39))
-    fill_idx = rng.choice(len(FILLER_TEMPLATES), size=min(n_fill, len(FILLER_TEMPLATES)), replace=False)
-    for i in fill_idx:
+    n_fill = 26 + u.index(13)
+    for i in u.order(len(FILLER_TEMPLATES))[:n_fill]:
+        v1, v2, v3, v4 = u.take(4)
         sentences.append(FILLER_TEMPLATES[i].format(
-            year=year, industry=industry, pct=f"{rng.uniform(1, 30):.2f}", pct_small=f"{rng.uniform(0.5, 9):.2f}",
-            field=FIELDS[rng.integers(len(FIELDS))], n=int(rng.integers(3, 80)),
+            year=year, industry=industry, pct=f"{1 + 29 * v1:.2f}", pct_small=f"{0.5 + 8.5 * v2:.2f}",
+            field=FIELDS[min(int(v3 * len(FIELDS)), len(FIELDS) - 1)], n=3 + int(v4 * 77),
         ))
-    order = rng.permutation(len(sentences))
-    body = [sentences[i] for i in order]
-    cuts = np.sort(rng.choice(np.arange(1, max(len(body), 2)), size=min(4, max(len(body) - 1, 0)),
-                          replace=False)) if len(body) > 1 else np.array([], dtype=int)
-    parts = np.split(np.array(body, dtype=object), cuts)
+    body = [sentences[i] for i in u.order(len(sentences))]
+    # Five sections: four distinct cut points among the sentence boundaries.
+    cuts = sorted(1 + i for i in u.order(len(body) - 1)[:4])
+    bounds = [0, *cuts, len(body)]
     lines = ["第三节 管理层讨论与分析"]
-    for h, part in enumerate(parts):
+    for h in range(len(bounds) - 1):
         lines.append(SECTION_HEADERS[h])
-        chunk = list(part)
+        chunk = body[bounds[h]:bounds[h + 1]]
         for s in range(0, len(chunk), 4):
             lines.append("　　" + "".join(chunk[s:s + 4]))
     return "\n".join(lines) + "\n"

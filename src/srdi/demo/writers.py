@@ -8,6 +8,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
@@ -50,8 +51,28 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+_CENTS = np.array([f"{i:02d}" for i in range(100)], dtype=object)
+
+
+def format_cents(x: np.ndarray) -> np.ndarray:
+    """Vectorised '%.2f' for amounts already rounded to cents (pandas' float_format is per-value Python)."""
+    x = np.asarray(x, dtype=float)
+    nan = np.isnan(x)
+    cents = np.rint(np.where(nan, 0.0, x) * 100.0).astype(np.int64)
+    mag = np.abs(cents)
+    sign = np.where(cents < 0, "-", "")
+    whole = pd.Series(mag // 100).astype(str).to_numpy(dtype=object)
+    out = sign.astype(object) + whole + "." + _CENTS[mag % 100]
+    out[nan] = ""
+    return out
+
+
 def _csv_body(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, header=False, lineterminator="\n", float_format="%.2f")
+    frame = frame.copy()
+    for c in frame.columns:
+        if pd.api.types.is_float_dtype(frame[c]):
+            frame[c] = format_cents(frame[c].to_numpy())
+    return frame.to_csv(index=False, header=False, lineterminator="\n")
 
 
 def write_csmar_csv(path: Path, frame: pd.DataFrame, encoding: str) -> None:

@@ -120,6 +120,7 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
             "loss_firm_years": float((sim.a["srdi_refine"][written] < 0).mean()),
             "designated_firms": float((sim.a["batch_year"][:, 0] > 0).mean()),
             "delisted_firms": float((sim.firms["delist_year"] > 0).mean()),
+            "env_c_lag1_mean": float(sim.a["env_c_lag1"][written].mean()),
         },
         "text": {
             "dictionaries": {

@@ -21,7 +21,7 @@ CHANNELS: tuple[str, ...] = ("collab", "data", "chain", "eco")
 CBAR_SCALE: dict[str, float] = {"collab": 0.5, "data": 0.6, "chain": 0.15, "eco": 0.6}
 
 # Innovation-environment moderator: env_c = (InnovEnv - ENV_CENTER) / ENV_SCALE.
-ENV_CENTER = 65.0
+ENV_CENTER = 70.0
 ENV_SCALE = 10.0
 
 FE = "firm + year"
@@ -77,7 +77,7 @@ def _outcome_params() -> dict[str, Param]:
         out[f"theta_{dim}_digital"] = Param(theta, eq, y, "digital", 1, FE, "H3: mediator -> outcome")
         out[f"delta_{dim}_{ch}_x_env"] = Param(
             delta, eq, y, f"ci_{ch} x env_c", 1, FE,
-            "H4: interaction, env_c = (InnovEnv - 65)/10, both factors lagged one year",
+            f"H4: interaction, env_c = (InnovEnv - {ENV_CENTER:g})/{ENV_SCALE:g}, both factors lagged one year",
         )
         out[f"gamma_{dim}_env"] = Param(0.0, eq, y, "env_c", 1, FE, "main effect of env_c is zero")
         out[f"mu_{dim}"] = Param(mu, eq, y, "intercept", note="absorbed by fixed effects")

@@ -133,6 +133,7 @@ def test_default_scale_proportions() -> None:
     streams = gen._streams(20250403)
     sim = simulate(streams, sc, make_firms(streams["firms"], sc), all_params())
     w = sim.written
+    assert sim.firms["Stkcd"].is_unique and sim.firms["Stknme"].is_unique
     assert 0.02 < sim.firms["is_finance"].mean() < 0.07
     assert 0.02 < (sim.a["st"][w] != "").mean() < 0.10
     assert 0.0005 < (sim.a["lev"][w] > 1).mean() < 0.01

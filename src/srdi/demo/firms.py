@@ -10,16 +10,25 @@ import pandas as pd
 from srdi.demo import names as nm
 from srdi.demo.scales import Scale
 
-# Exchange/board code pools by listing era: (first year, last year, [(weight, [prefixes...])]).
-# A pool's later prefixes only fill up at scales beyond the real market (about 5,000 firms).
-_ERAS: tuple[tuple[int, int, tuple[tuple[float, tuple[str, ...]], ...]], ...] = (
-    (1990, 1996, ((0.5, ("600", "601", "602")), (0.5, ("000", "004", "005")))),
-    (1997, 2003, ((0.6, ("600", "601", "602")), (0.4, ("000", "004", "005")))),
-    (2004, 2008, ((0.4, ("601", "600", "602")), (0.6, ("002", "003")))),
-    (2009, 2010, ((0.2, ("601", "602")), (0.45, ("002", "003")), (0.35, ("300", "301")))),
-    (2011, 2018, ((0.35, ("603", "605")), (0.05, ("601", "602")), (0.3, ("002", "003")), (0.3, ("300", "301")))),
-    (2019, 2100, ((0.3, ("688", "689")), (0.35, ("300", "301")), (0.2, ("603", "605")), (0.1, ("001", "004")),
-                  (0.05, ("002", "003")))),
+# Boards: ordered code prefixes; a board uses its first prefixes and spills into later (partly fictitious)
+# ones only at scales beyond the real market (about 5,000 firms).
+_BOARDS: dict[str, tuple[str, ...]] = {
+    "sh_old": ("600", "601", "602", "604", "606"),
+    "sh_new": ("603", "605", "607", "608", "609"),
+    "sz_main": ("000", "005", "006", "007"),
+    "sz_new": ("001", "004"),
+    "sme": ("002", "003", "008", "009", "010"),
+    "chinext": ("300", "301", "302", "303", "304"),
+    "star": ("688", "689", "687", "686"),
+}
+# Listing era -> board weights.
+_ERAS: tuple[tuple[int, int, tuple[tuple[str, float], ...]], ...] = (
+    (1990, 1996, (("sh_old", 0.5), ("sz_main", 0.5))),
+    (1997, 2003, (("sh_old", 0.6), ("sz_main", 0.4))),
+    (2004, 2008, (("sh_old", 0.4), ("sme", 0.6))),
+    (2009, 2010, (("sh_old", 0.2), ("sme", 0.45), ("chinext", 0.35))),
+    (2011, 2018, (("sh_new", 0.4), ("sme", 0.3), ("chinext", 0.3))),
+    (2019, 2100, (("star", 0.3), ("chinext", 0.35), ("sh_new", 0.2), ("sz_new", 0.1), ("sme", 0.05))),
 )
 
 
@@ -42,26 +51,26 @@ def _listing_years(rng: np.random.Generator, n: int, scale: Scale) -> np.ndarray
 
 
 def _assign_codes(rng: np.random.Generator, list_dates: list[dt.date]) -> list[str]:
-    """Codes follow listing order within each prefix, with random gaps, as on the real exchanges."""
+    """Codes follow listing order within each board, with random gaps, as on the real exchanges."""
     n = len(list_dates)
-    pool_of = np.empty(n, dtype=object)
-    for i, d in enumerate(list_dates):
-        for first, last, pools in _ERAS:
-            if first <= d.year <= last:
-                w = np.array([p[0] for p in pools])
-                pool_of[i] = pools[int(rng.choice(len(pools), p=w / w.sum()))][1]
-                break
+    board_of: list[str] = []
+    for d in list_dates:
+        era = next(e for e in _ERAS if e[0] <= d.year <= e[1])
+        w = np.array([b[1] for b in era[2]])
+        board_of.append(era[2][int(rng.choice(len(w), p=w / w.sum()))][0])
     codes: list[str] = [""] * n
-    for pool in sorted({p for p in pool_of}):
-        idx = [i for i in range(n) if pool_of[i] == pool]
-        idx.sort(key=lambda i: (list_dates[i], i))
-        capacity = 999 * len(pool)
+    for board, prefixes in _BOARDS.items():
+        idx = sorted((i for i in range(n) if board_of[i] == board), key=lambda i: (list_dates[i], i))
+        if not idx:
+            continue
+        # ceil(1.3 n / 999) prefixes; the old Shanghai board always spans 600 and 601 (601 from the 2000s).
+        n_prefixes = min(len(prefixes), max(2 if board == "sh_old" else 1, -(-len(idx) * 13 // 9990)))
+        capacity = 999 * n_prefixes
         if len(idx) > capacity:
-            raise ValueError("too many firms for the stock-code pools")
+            raise ValueError(f"too many firms for the {board} stock-code prefixes")
         serials = np.sort(rng.choice(capacity, size=len(idx), replace=False))
         for i, s in zip(idx, serials, strict=True):
-            prefix = pool[int(s) // 999]
-            codes[i] = f"{prefix}{int(s) % 999 + 1:03d}"
+            codes[i] = f"{prefixes[int(s) // 999]}{int(s) % 999 + 1:03d}"
     return codes
 
 

@@ -58,7 +58,8 @@ LATENT_COLUMNS: tuple[str, ...] = (
     "ci_collab", "ci_data", "ci_chain", "ci_eco", "cbar", "d_star", "digital",
     "ci_collab_lag1", "ci_data_lag1", "ci_chain_lag1", "ci_eco_lag1", "cbar_lag1", "digital_lag1",
     "alpha_digital", "lambda_digital",
-    *(f"{p}_{d}" for d, _ in DIMENSIONS for p in ("srdi", "srdi", "alpha", "lambda", "e")),
+    *(f"{prefix}_{d}{suffix}" for d, _ in DIMENSIONS for prefix, suffix in
+      (("srdi", ""), ("srdi", "_star"), ("alpha", ""), ("lambda", ""), ("e", ""))),
     "desig_index", "designated", "batch_year", "st", "lev", "revenue", "total_assets",
 )
 
@@ -78,10 +79,7 @@ def _latent_frame(sim: Sim) -> pd.DataFrame:
         "industry": sim.firms["Nnindcd"].to_numpy()[ii],
         "province": sim.firms["PROVINCE"].to_numpy()[ii],
     }
-    names = list(dict.fromkeys(LATENT_COLUMNS))
-    for d, _ in DIMENSIONS:
-        names.append(f"srdi_{d}_star")
-    for c in names:
+    for c in LATENT_COLUMNS:
         cols[c] = sim.a[c][ii, kk]
     out = pd.DataFrame(cols)
     out["st"] = out["st"].astype(str)

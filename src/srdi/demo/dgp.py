@@ -247,10 +247,14 @@ def _financial_scale(rng: np.random.Generator, sim: Sim, eta: np.ndarray) -> Non
                                0.01, 0.8)
     a["intang_share"] = np.clip(rng.uniform(0.01, 0.08, n)[:, None] * np.exp(rng.normal(0, 0.1, (n, k_all))),
                                 0.001, 0.3)
-    a["selling_share"] = np.clip(rng.uniform(0.01, 0.12, n)[:, None] + rng.normal(0, 0.005, (n, k_all)),
-                                 0.002, 0.3)
-    a["admin_share"] = np.clip(rng.uniform(0.03, 0.10, n)[:, None] + rng.normal(0, 0.005, (n, k_all)),
-                               0.005, 0.3)
+    # Selling + administrative expenses close the income statement: gross margin - R&D - expenses is about the
+    # pre-tax margin (net margin / 0.85), so the statements read coherently. Not a control of any model.
+    # Where that would be implausibly small, a 3-7% floor leaves the rest to other income (subsidies, investment).
+    expense = np.clip(a["srdi_distinct"] - a["srdi_novel"] - a["srdi_refine"] / 0.85
+                      + rng.normal(0.0, 0.015, (n, k_all)), rng.uniform(0.03, 0.07, (n, k_all)), 0.6)
+    sell_w = rng.uniform(0.3, 0.6, n)[:, None]
+    a["selling_share"] = sell_w * expense
+    a["admin_share"] = (1.0 - sell_w) * expense
     # Operating cash flow margin depends on the firm effect only, never on this year's outcome noise.
     refine_fe = a["alpha_refine"] + 0.02
     a["ocf_margin"] = 0.5 * refine_fe + rng.normal(0.03, 0.03, n)[:, None] + rng.normal(0, 0.04, (n, k_all))

@@ -199,6 +199,9 @@ def test_truth_json_records_parameters_with_estimands(demo: Path) -> None:
         assert p[name]["value"] > 0 and p[name]["outcome"] and p[name]["term"], name
     assert p["beta_spec_collab"]["lag"] == 1 and p["beta_spec_collab"]["fixed_effects"] == "firm + year"
     assert set(truth["cbar_scale"]) == {"collab", "data", "chain", "eco"}
+    hyps = {e["hypothesis"] for e in truth["estimands"]}
+    assert {"H2", "H3-a", "H3-b", "H3-indirect", "H4", "H1-designation"} <= hyps
+    assert all(e["value"] > 0 for e in truth["estimands"])
     assert 0.0 < truth["shares"]["missing_report"] < 0.2
     assert truth["latent_columns"] == list(pd.read_parquet(demo / "truth_latent.parquet").columns)
 

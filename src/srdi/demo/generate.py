@@ -86,6 +86,31 @@ def _latent_frame(sim: Sim) -> pd.DataFrame:
     return out.sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True)
 
 
+def _estimands(params: dict) -> list[dict[str, Any]]:
+    """The hypothesis-level targets (docs/demo_dgp.md, "Estimands"), ready to compare with estimates."""
+    v = {k: float(p.value) for k, p in params.items()}
+    fe = "firm + year"
+    out: list[dict[str, Any]] = []
+    for d, c in DIMENSIONS:
+        y = f"srdi_{d}"
+        out += [
+            {"hypothesis": "H2", "outcome": y, "term": f"ci_{c}", "lag": 1, "fixed_effects": fe,
+             "value": v[f"beta_{d}_{c}"], "parameter": f"beta_{d}_{c}"},
+            {"hypothesis": "H3-b", "outcome": y, "term": "digital", "lag": 1, "fixed_effects": fe,
+             "value": v[f"theta_{d}_digital"], "parameter": f"theta_{d}_digital"},
+            {"hypothesis": "H3-indirect", "outcome": y, "term": "cbar -> digital -> " + y, "lag": 1,
+             "fixed_effects": fe, "value": v["a_digital_cbar"] * v[f"theta_{d}_digital"],
+             "parameter": f"a_digital_cbar * theta_{d}_digital"},
+            {"hypothesis": "H4", "outcome": y, "term": f"ci_{c} x env_c", "lag": 1, "fixed_effects": fe,
+             "value": v[f"delta_{d}_{c}_x_env"], "parameter": f"delta_{d}_{c}_x_env"},
+        ]
+    out.append({"hypothesis": "H3-a", "outcome": "digital", "term": "cbar", "lag": 1, "fixed_effects": fe,
+                "value": v["a_digital_cbar"], "parameter": "a_digital_cbar"})
+    out.append({"hypothesis": "H1-designation", "outcome": "designation latent index", "term": "cbar", "lag": 1,
+                "fixed_effects": "", "value": v["desig_cbar"], "parameter": "desig_cbar"})
+    return out
+
+
 def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str, Any]:
     params = all_params()
     written = sim.written
@@ -97,6 +122,7 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
         "years": scale.years,
         "burn_in_years": BURN_IN,
         "parameters": {k: p.to_json() for k, p in sorted(params.items())},
+        "estimands": _estimands(params),
         "cbar_scale": CBAR_SCALE,
         "env_center": ENV_CENTER,
         "env_scale": ENV_SCALE,

@@ -305,3 +305,39 @@ def test_output_reader_round_trip_of_xlsx_is_stable(demo: Path) -> None:
     raw = (demo / "EN_EquityNatureAll.xlsx").read_bytes()
     frame = pd.read_excel(io.BytesIO(raw), dtype={"Symbol": str})
     assert frame["Symbol"].str.fullmatch(r"\d{6}").all()
+
+
+# ---------------------------------------------------------------- agreement with the project's text stage
+
+DICT_DIR = Path(__file__).resolve().parents[1] / "data" / "dictionaries"
+DICT_FILES = {"digital": "digital_wu2021.yaml", "ci_data": "coinnov_data.yaml", "ci_eco": "coinnov_eco.yaml"}
+
+
+def _shipped_dictionaries() -> dict:
+    text = pytest.importorskip("srdi.text")
+    if not all((DICT_DIR / f).exists() for f in DICT_FILES.values()):
+        pytest.skip("shipped dictionaries not present")
+    return {k: text.load_dictionary(DICT_DIR / f) for k, f in DICT_FILES.items()}
+
+
+def test_demo_terms_equal_the_shipped_dictionaries() -> None:
+    d = _shipped_dictionaries()
+    assert [(g.gid, tuple(g.terms)) for g in d["digital"].groups] == [
+        (gid, terms) for gid, (_, terms) in zip(kw.DT_GROUP_LABELS, kw.DT_GROUPS, strict=True)
+    ]
+    assert tuple(t for g in d["ci_data"].groups for t in g.terms) == kw.CI_DATA_TERMS
+    assert tuple(t for g in d["ci_eco"].groups for t in g.terms) == kw.CI_ECO_TERMS
+
+
+def test_text_stage_counts_equal_planted_truth(demo: Path, latent: pd.DataFrame) -> None:
+    d = _shipped_dictionaries()
+    from srdi.text import TextCounter
+
+    counter = TextCounter(d)
+    for row in latent[latent["has_report"]].itertuples():
+        c = counter.count((demo / "mdna" / f"{row.Stkcd}_{row.year}.txt").read_text(encoding="utf-8"))
+        assert (c["dt_total"], c["dt_neg"]) == (row.n_dt_pos, row.n_dt_neg)
+        for lab in kw.DT_GROUP_LABELS:
+            assert c[f"dt_{lab}"] == getattr(row, f"n_dt_pos_{lab}")
+        assert (c["ci_data_total"], c["ci_data_neg"]) == (row.n_data_pos, row.n_data_neg)
+        assert (c["ci_eco_total"], c["ci_eco_neg"]) == (row.n_eco_pos, row.n_eco_neg)

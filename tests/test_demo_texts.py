@@ -65,7 +65,7 @@ def test_list_template_yields_two_dt_mentions() -> None:
 def test_negated_templates_put_a_cue_before_the_mention() -> None:
     for tpl in texts.NEGATED_TEMPLATES:
         prefix = tpl.split("{kw}")[0]
-        assert any(c in prefix for c in kw.NEGATION_CUES), tpl
+        assert any(c in prefix[-5:] for c in kw.NEGATION_CUES), tpl  # within a 5-character window
         for dictionary, terms in kw.DICTIONARIES.items():
             for term in terms:
                 assert all_counts(tpl.format(kw=term)) == _expected(term, dictionary)
@@ -80,7 +80,7 @@ def test_dictionaries_have_documented_sizes_and_one_cross_overlap() -> None:
 
 def test_render_mdna_is_deterministic() -> None:
     counts = {k: 2 for k in ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain",
-                              "n_dt_pos_app", "n_data_pos", "n_eco_pos", "n_dt_neg_plain", "n_data_neg",
+                              "n_dt_pos_application", "n_data_pos", "n_eco_pos", "n_dt_neg_plain", "n_data_neg",
                               "n_eco_neg")}
     counts.update(n_data_pos_overlap=1, n_data_neg_overlap=1)
     a = texts.render_mdna(np.random.default_rng(1), counts, 2020, "医药制造业")

@@ -155,9 +155,9 @@ def simulate(streams: dict[str, np.random.Generator], scale: Scale, firms: pd.Da
     rng = streams["mentions"]
     group_p = rng.dirichlet(DT_GROUP_BASE * 20.0, size=(n, 1))
     groups = rng.multinomial(a["n_dt_pos"], np.broadcast_to(group_p, (n, k_all, 5)))
-    for g, label in enumerate(("ai", "bigdata", "cloud", "blockchain", "app")):
+    for g, label in enumerate(("ai", "bigdata", "cloud", "blockchain", "application")):
         a[f"n_dt_pos_{label}"] = groups[..., g]
-    a["n_data_pos_overlap"] = np.minimum(rng.binomial(a["n_data_pos"], OVERLAP_SHARE), a["n_dt_pos_app"])
+    a["n_data_pos_overlap"] = np.minimum(rng.binomial(a["n_data_pos"], OVERLAP_SHARE), a["n_dt_pos_application"])
     a["n_dt_neg_plain"] = rng.poisson(NEG_RATES["dt"], (n, k_all))
     a["n_data_neg"] = rng.poisson(NEG_RATES["data"], (n, k_all))
     a["n_data_neg_overlap"] = rng.binomial(a["n_data_neg"], OVERLAP_SHARE)

@@ -52,7 +52,7 @@ LATENT_COLUMNS: tuple[str, ...] = (
     "eta", "z", "innov_env", "env_c", "env_c_lag1",
     "m_collab", "m_data", "m_chain", "m_eco",
     "n_collab", "n_data_pos", "n_data_pos_overlap", "n_eco_pos",
-    "n_dt_pos", "n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_app",
+    "n_dt_pos", "n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_application",
     "n_dt_neg", "n_dt_neg_plain", "n_data_neg", "n_data_neg_overlap", "n_eco_neg",
     "cus_large_share", "sup_large_share",
     "ci_collab", "ci_data", "ci_chain", "ci_eco", "cbar", "d_star", "digital",
@@ -216,7 +216,7 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
     return written
 
 
-_COUNT_KEYS = ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_app",
+_COUNT_KEYS = ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_application",
                "n_data_pos", "n_data_pos_overlap", "n_eco_pos", "n_dt_neg_plain", "n_data_neg",
                "n_data_neg_overlap", "n_eco_neg")
 

@@ -28,28 +28,29 @@ DT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
 )
 
-# Short English labels for the five groups (truth_latent.parquet column suffixes).
-DT_GROUP_LABELS: tuple[str, ...] = ("ai", "bigdata", "cloud", "blockchain", "app")
+# Group ids of data/dictionaries/digital_wu2021.yaml (truth_latent.parquet column suffixes).
+DT_GROUP_LABELS: tuple[str, ...] = ("ai", "bigdata", "cloud", "blockchain", "application")
 
 DT_TERMS: tuple[str, ...] = tuple(term for _, terms in DT_GROUPS for term in terms)
 
-# Data-resource integration (H2b). 工业互联网平台 contains the DT term 工业互联网 on purpose.
+# Data-resource integration (H2b), as data/dictionaries/coinnov_data.yaml. 工业互联网平台 contains the DT term
+# 工业互联网 on purpose.
 CI_DATA_TERMS: tuple[str, ...] = (
-    "工业互联网平台", "数据共享", "数据互联互通", "开放平台", "共享实验室", "中试平台", "数据中台", "共享制造",
-    "资源共享平台", "检测平台共用",
+    "工业互联网平台", "数据共享", "开放平台", "共享实验室", "中试平台", "数据中台", "共享制造", "数据开放",
+    "资源共享平台", "共性技术平台", "数据互通", "信息共享平台", "共享数据", "数据要素", "算力共享", "供应链协同平台",
 )
 # The ci_data term that also yields one DT mention (工业互联网, group 数字技术运用).
 OVERLAP_TERM = "工业互联网平台"
 OVERLAP_DT_TERM = "工业互联网"
 
-# Co-innovation ecosystem (H2d).
+# Co-innovation ecosystem (H2d), as data/dictionaries/coinnov_eco.yaml.
 CI_ECO_TERMS: tuple[str, ...] = (
     "创新联合体", "产学研", "协同创新", "联合研发", "合作研发", "产业联盟", "风险共担", "供应链金融", "联合攻关",
-    "利益共享", "大中小企业融通",
+    "创新生态", "大中小企业融通", "融通创新", "产业链协同", "技术联盟", "创新平台共建", "利益共享",
 )
 
 DICTIONARIES: dict[str, tuple[str, ...]] = {"dt": DT_TERMS, "ci_data": CI_DATA_TERMS, "ci_eco": CI_ECO_TERMS}
 
 # A mention is negated when one of these occurs before it in the same sentence (delimiters below).
-NEGATION_CUES: tuple[str, ...] = ("尚未", "暂无", "未", "没有", "不", "无")
+NEGATION_CUES: tuple[str, ...] = ("尚未", "暂无", "未", "没有", "不", "无", "缺乏", "缺少")
 SENTENCE_DELIMITERS: str = "。！？；\n"

@@ -164,7 +164,7 @@ def render_mdna(rng: np.random.Generator, counts: dict[str, int], year: int, ind
     dt_terms: list[str] = []
     for g, (_, terms) in enumerate(kw.DT_GROUPS):
         k = counts[f"n_dt_pos_{kw.DT_GROUP_LABELS[g]}"]
-        if kw.DT_GROUP_LABELS[g] == "app":
+        if kw.DT_GROUP_LABELS[g] == "application":
             k -= counts["n_data_pos_overlap"]
         dt_terms += _pick(u, terms, _GROUP_CUM[g], k)
     dt_terms = [dt_terms[i] for i in u.order(len(dt_terms))]

@@ -103,18 +103,15 @@ def _patents(rng: np.random.Generator, sim: Sim, ii: np.ndarray, kk: np.ndarray,
     inst = np.array(nm.INSTITUTES, dtype=object)
     large = np.array([name for name, _ in nm.LARGE_ENTERPRISES], dtype=object)
 
-    rows_firm: list[int] = []
-    rows_year: list[int] = []
-    rows_kind: list[int] = []  # 0 solo, 1 joint with ordinary firm, 2 qualifying joint
-    for j in range(ii.size):
-        for kind, cnt in ((2, n_qual[j]), (0, n_solo[j]), (1, n_ordj[j])):
-            if cnt:
-                rows_firm.extend([int(ii[j])] * int(cnt))
-                rows_year.extend([int(years[j])] * int(cnt))
-                rows_kind.extend([kind] * int(cnt))
-    f = np.array(rows_firm, dtype=np.int64)
-    y = np.array(rows_year, dtype=np.int64)
-    kind = np.array(rows_kind, dtype=np.int64)
+    # Rows per firm-year in a fixed order: qualifying joint (kind 2), solo (0), joint with an ordinary firm (1).
+    parts = ((2, n_qual), (0, n_solo), (1, n_ordj))
+    fy = np.concatenate([np.repeat(np.arange(ii.size), cnt) for _, cnt in parts])
+    kind = np.concatenate([np.full(int(cnt.sum()), k, dtype=np.int64) for k, cnt in parts])
+    rank = np.concatenate([np.full(int(cnt.sum()), j, dtype=np.int64) for j, (_, cnt) in enumerate(parts)])
+    order = np.lexsort((rank, fy))
+    fy, kind = fy[order], kind[order]
+    f = ii[fy].astype(np.int64)
+    y = years[fy].astype(np.int64)
     r = f.size
 
     ptype = np.where(

@@ -41,9 +41,9 @@ def raw_table_paths(raw_dir: str | Path, mapping_path: str | Path) -> list[str]:
 def text_years(config: dict[str, Any], raw_dir: str | Path) -> list[int]:
     """Report years to shard the text stage by: the demo's year range, or the years found in the MD&A folder."""
     if config["data"]["source"] == "demo":
-        from srdi.demo import scale_years
+        from srdi.demo.scales import get_scale
 
-        return scale_years(config["demo"]["scale"])
+        return get_scale(config["demo"]["scale"]).years
     mdna = Path(raw_dir) / "mdna"
     years = {int(m.group(1)) for p in mdna.glob("*.txt") if (m := _MDNA_NAME.match(p.name))}
     if not years:

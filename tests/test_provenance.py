@@ -28,3 +28,11 @@ def test_rule_code_inputs_cover_the_stage_package():
     assert any(f.endswith("srdi/models/panel.py") for f in files)
     assert any(f.endswith("srdi/atomic.py") for f in files)
     assert not any("/ingest/" in f for f in files)
+
+
+def test_derived_seeds_are_stable_and_distinct():
+    from srdi.seeds import derive_seed
+
+    assert derive_seed(20250403, "model:a") == derive_seed(20250403, "model:a")
+    assert derive_seed(20250403, "model:a") != derive_seed(20250403, "model:b")
+    assert derive_seed(1, "model:a") != derive_seed(2, "model:a")

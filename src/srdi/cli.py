@@ -66,7 +66,7 @@ def _describe(a: argparse.Namespace) -> None:
 def _estimate(a: argparse.Namespace) -> None:
     from srdi.models import run_model
 
-    run_model(a.panel, json.loads(a.spec), a.name, a.entity, a.time, a.out)
+    run_model(a.panel, json.loads(a.spec), a.name, a.entity, a.time, a.out, seed=a.seed)
 
 
 def _provenance(a: argparse.Namespace) -> None:
@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", required=True, help="the model's config entry as JSON")
     p.add_argument("--entity", required=True)
     p.add_argument("--time", required=True)
+    p.add_argument("--seed", type=int, required=True, help="seed of the model's random steps")
     p.add_argument("--out", required=True)
 
     p = add("provenance", _provenance, "record config, input hashes, versions and commit")

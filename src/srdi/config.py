@@ -28,13 +28,23 @@ def _key_path(path: Iterator[Any]) -> str:
     return out or "<top level>"
 
 
-def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> None:
-    """Insert schema defaults for missing keys, recursing into objects and named-model maps."""
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = {**root["$defs"][name], **{k: v for k, v in schema.items() if k != "$ref"}}
+        return {**root["$defs"][name], **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> None:
+    """Insert schema defaults for missing keys, recursing into objects, named-model maps and the
+    `if kind == X then <kind schema>` branches of allOf."""
+    schema = _resolve(schema, root)
     if not isinstance(instance, dict):
         return
+    for branch in schema.get("allOf", ()):
+        condition = branch.get("if", {}).get("properties", {})
+        if all(instance.get(key) == rule.get("const") for key, rule in condition.items()) and "then" in branch:
+            _fill_defaults(instance, branch["then"], root)
     for key, sub in schema.get("properties", {}).items():
         if key not in instance and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])

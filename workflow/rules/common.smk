@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from srdi.config import validate_config
+from srdi.seeds import derive_seed
 from srdi.workflow_inputs import package_sources, raw_table_paths, text_years
 
 config = validate_config(config)
@@ -49,3 +50,4 @@ def provenance_inputs():
     if SOURCE == "panel":
         return [config["data"]["panel_file"]]
     return [RAW_DIR, MAPPING, *sorted(config["text"]["dictionaries"].values())]
+

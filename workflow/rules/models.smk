@@ -9,11 +9,12 @@ rule estimate:
         code=code("models"),
     params:
         spec=lambda wc: json.dumps(config["models"][wc.name], sort_keys=True),
+        seed=lambda wc: derive_seed(config["seed"], f"model:{wc.name}"),
     log:
         f"{LOGS}/estimate_{{name}}.log",
     shell:
         "{PY} estimate --panel {input.panel} --name {wildcards.name} --spec {params.spec:q}"
-        " --entity {ENTITY} --time {TIME} --out {output} > {log} 2>&1"
+        " --entity {ENTITY} --time {TIME} --seed {params.seed} --out {output} > {log} 2>&1"
 
 
 rule provenance:

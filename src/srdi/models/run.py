@@ -9,9 +9,8 @@ from typing import Any
 import pandas as pd
 
 from srdi.atomic import write_csv
-from srdi.models.panel import fit_panel
-from srdi.models.spec import check_columns, parse_spec
-from srdi.models.tidy import FLOAT_FORMAT, tidy
+from srdi.models.kinds import fitter_for
+from srdi.models.tidy import FLOAT_FORMAT
 
 
 def run_model(
@@ -21,16 +20,15 @@ def run_model(
     entity: str,
     time: str,
     out_path: str | os.PathLike[str],
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Read the parquet panel, validate `spec` against it, fit, and write the tidy csv atomically.
+    """Read the parquet panel, fit the model of kind `spec["kind"]`, and write the tidy csv atomically.
 
     Any error (bad spec, missing column, outcome without variation, ...) is raised before the
     output is touched, so no partial or stale-looking file is left behind by this call.
+    `seed` (from config) drives every random step of the model (bootstrap, permutation tests).
     """
     panel = pd.read_parquet(panel_path)
-    model = parse_spec(spec, name, entity, time)
-    check_columns(model, panel.columns, entity, time)
-    result = fit_panel(panel, model, entity, time)
-    frame = tidy(result, name)
+    frame = fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, seed)
     write_csv(out_path, frame, float_format=FLOAT_FORMAT)
     return frame

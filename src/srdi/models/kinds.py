@@ -1,0 +1,36 @@
+"""Registry of model kinds: `kind` in a config model entry -> the function that fits it.
+
+Each fitter takes (panel, spec mapping, name, entity, time, seed) and returns the tidy estimates frame of
+docs/estimates_format.md; it raises ValueError naming the model and the column for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+Fitter = Callable[[pd.DataFrame, Mapping[str, Any], str, str, str, int], pd.DataFrame]
+
+
+def _panel(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
+    from srdi.models.panel import fit_panel
+    from srdi.models.spec import check_columns, parse_spec
+    from srdi.models.tidy import tidy
+
+    model = parse_spec(spec, name, entity, time)
+    check_columns(model, panel.columns, entity, time)
+    return tidy(fit_panel(panel, model, entity, time), name)
+
+
+FITTERS: dict[str, Fitter] = {
+    "panel": _panel,
+}
+
+
+def fitter_for(kind: str, name: str) -> Fitter:
+    try:
+        return FITTERS[kind]
+    except KeyError:
+        raise ValueError(f"model {name!r}: unknown kind {kind!r}; known kinds are {sorted(FITTERS)}") from None

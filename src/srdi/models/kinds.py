@@ -24,8 +24,15 @@ def _panel(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str,
     return tidy(fit_panel(panel, model, entity, time), name)
 
 
+def _iv(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
+    from srdi.models.iv import fit_iv, tidy_iv
+
+    return tidy_iv(fit_iv(panel, spec, entity, time, name), name)
+
+
 FITTERS: dict[str, Fitter] = {
     "panel": _panel,
+    "iv": _iv,
 }
 
 

@@ -30,8 +30,17 @@ def _iv(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, ti
     return tidy_iv(fit_iv(panel, spec, entity, time, name), name)
 
 
+def _mediation(
+    panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int
+) -> pd.DataFrame:
+    from srdi.models.mediation import fit_mediation_frame
+
+    return fit_mediation_frame(panel, spec, name, entity, time, seed)
+
+
 FITTERS: dict[str, Fitter] = {
     "panel": _panel,
+    "mediation": _mediation,
     "iv": _iv,
 }
 

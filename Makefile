@@ -22,7 +22,6 @@ run: $(STAMP)
 ## Create the environment and run the test suite (unit, reference-value and end-to-end tests).
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/snakemake --lint --cores 1
 	$(BIN)/python -m pytest
 
 dag: $(STAMP)

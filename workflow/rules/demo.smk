@@ -8,9 +8,11 @@ rule demo_data:
     input:
         code=code("demo"),
     params:
+        py=PY,
+        out_dir=lambda wc, output: Path(output.manifest).parent,
         scale=config["demo"]["scale"],
         seed=config["seed"],
     log:
         f"{LOGS}/demo_data.log",
     shell:
-        "{PY} demo --out-dir {DEMO_DIR} --scale {params.scale} --seed {params.seed} > {log} 2>&1"
+        "{params.py} demo --out-dir {params.out_dir} --scale {params.scale} --seed {params.seed} > {log} 2>&1"

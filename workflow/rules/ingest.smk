@@ -8,10 +8,14 @@ rule ingest:
         raw=raw_inputs,
         mapping=MAPPING,
         code=code("ingest"),
+    params:
+        py=PY,
+        raw_dir=RAW_DIR,
+        out_dir=lambda wc, output: Path(output.report).parent,
     log:
         f"{LOGS}/ingest.log",
     shell:
-        "{PY} ingest --raw-dir {RAW_DIR} --mapping {input.mapping} --out-dir {INTERIM} > {log} 2>&1"
+        "{params.py} ingest --raw-dir {params.raw_dir} --mapping {input.mapping} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule base_panel:
@@ -20,7 +24,10 @@ rule base_panel:
     input:
         report=INGEST_REPORT,
         code=code("ingest"),
+    params:
+        py=PY,
+        interim_dir=lambda wc, input: Path(input.report).parent,
     log:
         f"{LOGS}/base_panel.log",
     shell:
-        "{PY} base-panel --interim-dir {INTERIM} --out {output} > {log} 2>&1"
+        "{params.py} base-panel --interim-dir {params.interim_dir} --out {output} > {log} 2>&1"

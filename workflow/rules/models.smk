@@ -8,13 +8,16 @@ rule estimate:
         panel=PANEL,
         code=code("models"),
     params:
+        py=PY,
+        entity=ENTITY,
+        time=TIME,
         spec=lambda wc: json.dumps(config["models"][wc.name], sort_keys=True),
         seed=lambda wc: derive_seed(config["seed"], f"model:{wc.name}"),
     log:
         f"{LOGS}/estimate_{{name}}.log",
     shell:
-        "{PY} estimate --panel {input.panel} --name {wildcards.name} --spec {params.spec:q}"
-        " --entity {ENTITY} --time {TIME} --seed {params.seed} --out {output} > {log} 2>&1"
+        "{params.py} estimate --panel {input.panel} --name {wildcards.name} --spec {params.spec:q}"
+        " --entity {params.entity} --time {params.time} --seed {params.seed} --out {output} > {log} 2>&1"
 
 
 rule provenance:
@@ -25,10 +28,11 @@ rule provenance:
         estimates=expand(ESTIMATE, name=sorted(config["models"])),
         code=code("provenance"),
     params:
+        py=PY,
         config=json.dumps(config, sort_keys=True),
         inputs=" ".join(shlex.quote(p) for p in provenance_inputs()),
     log:
         f"{LOGS}/provenance.log",
     shell:
-        "{PY} provenance --config-json {params.config:q} --inputs {params.inputs} --out {output}"
+        "{params.py} provenance --config-json {params.config:q} --inputs {params.inputs} --out {output}"
         " {input.panel} {input.estimates} > {log} 2>&1"

@@ -9,10 +9,14 @@ if SOURCE == "panel":
         input:
             panel=config["data"]["panel_file"],
             code=code("panel"),
+        params:
+            py=PY,
+            entity=ENTITY,
+            time=TIME,
         log:
             f"{LOGS}/import_panel.log",
         shell:
-            "{PY} import-panel --in {input.panel} --entity {ENTITY} --time {TIME}"
+            "{params.py} import-panel --in {input.panel} --entity {params.entity} --time {params.time}"
             " --out {output.panel} --codebook {output.codebook} > {log} 2>&1"
 
 else:
@@ -30,10 +34,12 @@ else:
         log:
             f"{LOGS}/panel.log",
         params:
+            py=PY,
             settings=json.dumps(config["panel"], sort_keys=True),
+            tables_dir=lambda wc, output: Path(output.weights).parent,
         shell:
-            "{PY} panel --base {input.base} --text {input.text} --settings {params.settings:q}"
-            " --out {output.panel} --codebook {output.codebook} --tables-dir {TABLES} > {log} 2>&1"
+            "{params.py} panel --base {input.base} --text {input.text} --settings {params.settings:q}"
+            " --out {output.panel} --codebook {output.codebook} --tables-dir {params.tables_dir} > {log} 2>&1"
 
 
 rule describe:
@@ -44,8 +50,11 @@ rule describe:
         panel=PANEL,
         code=code("describe"),
     params:
+        py=PY,
         variables=" ".join(config["describe"]["variables"]),
+        tables_dir=lambda wc, output: Path(output.descriptives).parent,
     log:
         f"{LOGS}/describe.log",
     shell:
-        "{PY} describe --panel {input.panel} --variables {params.variables} --tables-dir {TABLES} > {log} 2>&1"
+        "{params.py} describe --panel {input.panel} --variables {params.variables}"
+        " --tables-dir {params.tables_dir} > {log} 2>&1"

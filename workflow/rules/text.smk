@@ -9,12 +9,14 @@ rule text_year:
         dictionaries=list(config["text"]["dictionaries"].values()),
         code=code("text"),
     params:
+        py=PY,
+        mdna_dir=f"{RAW_DIR}/mdna",
         dictionaries=" ".join(f"{k}={v}" for k, v in sorted(config["text"]["dictionaries"].items())),
         window=config["text"]["negation_window"],
     log:
         f"{LOGS}/text_year_{{year}}.log",
     shell:
-        "{PY} text-year --mdna-dir {RAW_DIR}/mdna --year {wildcards.year} --dictionaries {params.dictionaries}"
+        "{params.py} text-year --mdna-dir {params.mdna_dir} --year {wildcards.year} --dictionaries {params.dictionaries}"
         " --negation-window {params.window} --out {output} > {log} 2>&1"
 
 
@@ -24,7 +26,9 @@ rule text_measures:
     input:
         shards=lambda wc: expand(TEXT_SHARD, year=text_years(config, RAW_DIR)),
         code=code("text"),
+    params:
+        py=PY,
     log:
         f"{LOGS}/text_measures.log",
     shell:
-        "{PY} text-combine --out {output} {input.shards} > {log} 2>&1"
+        "{params.py} text-combine --out {output} {input.shards} > {log} 2>&1"

@@ -304,3 +304,15 @@ def test_defaults_lag_the_endogenous_variables_and_cluster_by_entity():
     assert spec.base.lag == ("x",)
     assert spec.base.fe == ("entity", "time")
     assert spec.base.vcov_label == "cluster:id"
+
+
+def test_firms_flagged_out_of_sample_leave_the_estimation_and_the_loo_cells():
+    d = loo_dgp(seed=9, n_ind=6, per_ind=8)
+    flagged = d.assign(in_sample=d["stkcd"].str.endswith(("F00", "F01")) == False)  # noqa: E712
+    spec = {"kind": "iv", "outcome": "y", "endogenous": ["x"], "controls": ["w"],
+            "loo_instrument": {"by": ["industry_code", "year"]}}
+    got = tidy_iv(fit_iv(flagged, spec, "stkcd", "year", "flag"), "flag")
+    kept = d[flagged["in_sample"]].reset_index(drop=True)
+    ref = tidy_iv(fit_iv(kept, spec, "stkcd", "year", "flag"), "flag")
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-12, equal_nan=True)
+    assert got["nobs"].iloc[0] == ref["nobs"].iloc[0]

@@ -137,6 +137,9 @@ def parse_iv_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> 
             if col in seen:
                 raise ValueError(f"model {name!r}: {col!r} is the built LOO instrument's name; rename the column")
 
+    fe = raw.get("fe")
+    if fe is not None and (isinstance(fe, str) or any(f not in ("entity", "time") for f in fe)):
+        raise ValueError(f"model {name!r}: fe of an iv model must be among ['entity', 'time'], got {fe!r}")
     lag = raw.get("lag")
     if lag is not None:
         bad = [c for c in _names(lag, "lag", name) if c not in seen or c == outcome]

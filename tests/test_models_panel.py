@@ -425,7 +425,8 @@ def test_outcome_without_variation_after_fe(tmp_path):
 @pytest.mark.parametrize(
     ("bad", "match"),
     [
-        ({"fe": ["firm"]}, "fe must be among"),
+        ({"fe": ["industry^"]}, "fe items must be"),  # a column name is valid; a dangling "^" is not
+        ({"fe": ["entity", "stkcd"]}, "same effect twice"),
         ({"vcov": {"type": "hc3"}}, "vcov.type"),
         ({"vcov": {"type": "robust", "by": ["stkcd"]}}, "only to type 'cluster'"),
         ({"lag": ["zz"]}, "not regressors or controls"),

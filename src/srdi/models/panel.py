@@ -6,13 +6,17 @@ Pipeline of `fit_panel`, in the order Stata users expect from `reghdfe y L.x con
    sample year can use a pre-sample year, as `L.x` does);
 2. keep the rows the panel stage flagged `in_sample` (if the column exists), then apply the `sample` query
    (evaluated on the unlagged columns);
-3. listwise deletion over outcome, regressors, controls, cluster variables (and the panel keys);
+3. listwise deletion over outcome, regressors, controls, cluster variables, the columns of the
+   absorbed effects (and the panel keys);
 4. drop singletons iteratively over the absorbed effects, and count them;
-5. within-transform outcome and regressors (`within.demean`); refuse an outcome with no variation;
+5. within-transform outcome and regressors (`hdfe.Absorber`: any set of effects, e.g. firm, year,
+   industry^year, province^year; exact for one or two effects, alternating projections to a relative
+   change of 1e-12 beyond); refuse an outcome with no variation;
 6. drop exactly collinear terms, judged on the demeaned design, with a warning naming them
    (regressors of interest are kept in preference to controls);
-7. point estimates from linearmodels `PanelOLS` (entity_effects / time_effects; pooled OLS with a
-   constant when no effect is absorbed);
+7. point estimates by least squares on the demeaned data (Frisch-Waugh-Lovell; pooled OLS centres
+   the columns for its constant). tests/test_models_hdfe.py pins them to linearmodels `PanelOLS`
+   and to statsmodels LSDV with explicit dummies at 1e-10;
 8. covariance with reghdfe's small-sample convention (`vcov.compute_vcov`; documented there and in
    docs/estimation.md), t-based p-values and 95% CIs with G-1 (clustered) or N-K degrees of freedom.
 """
@@ -20,7 +24,7 @@ Pipeline of `fit_panel`, in the order Stata users expect from `reghdfe y L.x con
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +32,13 @@ import numpy as np
 import pandas as pd
 from linearmodels import PanelOLS
 from linearmodels.panel.utility import AbsorbingEffectWarning
-from scipy import stats
+from scipy import linalg, stats
 
+from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.vcov import compute_vcov
-from srdi.models.within import absorbed_dof, codes_of, demean, singleton_mask
+from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
 SAMPLE_FLAG = "in_sample"  # written by the panel stage (srdi.sample); rows flagged False are never used
 COLLINEAR_TOL = 1e-9  # residual norm of a term, relative to its raw norm, below which it is dropped
@@ -89,33 +94,68 @@ def _numeric(frame: pd.DataFrame, cols: list[str], name: str) -> np.ndarray:
 
 def _independent_columns(xd: np.ndarray, x_raw: np.ndarray) -> list[int]:
     """Indices of columns kept, in order, each not in the span of the earlier kept ones."""
+    return _independent_by_scale(xd, np.linalg.norm(x_raw, axis=0))
+
+
+def _independent_by_scale(xd: np.ndarray, scales: np.ndarray) -> list[int]:
+    """As `_independent_columns`, given the raw columns' norms (so the raw matrix need not be kept).
+
+    Fast path: sequential residual norms from the Gram matrix (Cholesky). It decides only when every
+    column is far from the threshold (residual above 1e-6 of its raw norm and 1e-4 of its demeaned
+    norm, where Gram rounding errors are orders of magnitude too small to matter); otherwise the
+    exact Gram-Schmidt below decides, as before.
+    """
+    gram = xd.T @ xd
+    k = gram.shape[0]
+    clear = k > 0
+    for j in range(k):
+        g_ss, g_sj = gram[:j, :j], gram[:j, j]
+        r2 = gram[j, j] - (g_sj @ np.linalg.solve(g_ss, g_sj) if j else 0.0)
+        r = np.sqrt(max(r2, 0.0))
+        if not (r > 1e-6 * scales[j] and r > 1e-4 * np.sqrt(gram[j, j])):
+            clear = False
+            break
+    if clear:
+        return list(range(k))
     basis = np.zeros((xd.shape[0], 0))
     kept: list[int] = []
-    for j in range(xd.shape[1]):
-        scale = np.linalg.norm(x_raw[:, j])
+    for j in range(k):
         r = xd[:, j].copy()
         for _ in range(2):  # re-orthogonalise once: classical Gram-Schmidt loses orthogonality
             r -= basis @ (basis.T @ r)
         norm = np.linalg.norm(r)
-        if scale > 0 and norm > COLLINEAR_TOL * scale:
+        if scales[j] > 0 and norm > COLLINEAR_TOL * scales[j]:
             kept.append(j)
             basis = np.column_stack([basis, r / norm])
     return kept
 
 
-def fit_panel(
-    df: pd.DataFrame, spec: ModelSpec | Mapping[str, Any], entity: str, time: str, name: str = "model"
-) -> PanelResult:
-    """Estimate one linear panel model; see the module docstring for the steps and conventions."""
-    spec = parse_spec(spec, name, entity, time) if not isinstance(spec, ModelSpec) else spec
-    check_columns(spec, df.columns, entity, time)
-    df = df.reset_index(drop=True)
-    data = df.copy()
-    if spec.lag:
-        data[list(spec.lag)] = lag_by_time(df, spec.lag, entity, time)
+def _solve_ls(xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares of yd on xd by the normal equations plus one step of iterative refinement.
+
+    The refinement (re-solving on the residuals) brings the normal equations' error down to
+    lstsq/QR level for any reasonably conditioned design, at the cost of one more pass over the data.
+    """
+    gram = xd.T @ xd
+    if np.linalg.cond(gram) > 1e8:  # nearly collinear design: QR-based lstsq, as linearmodels does
+        beta = np.linalg.lstsq(xd, yd, rcond=None)[0]
+        return beta, yd - xd @ beta
+    chol = linalg.cho_factor(gram)
+    beta = linalg.cho_solve(chol, xd.T @ yd)
+    resid = yd - xd @ beta
+    step = linalg.cho_solve(chol, xd.T @ resid)
+    beta = beta + step
+    resid -= xd @ step
+    return beta, resid
+
+
+def _estimation_rows(
+    df: pd.DataFrame, spec: ModelSpec, entity: str, time: str, column: Callable[[str], pd.Series]
+) -> tuple[np.ndarray, int]:
+    """Positions of the rows in the sample with every needed column present, and the rows lost to missing."""
     keep = np.ones(len(df), dtype=bool)
     if SAMPLE_FLAG in df.columns:
-        # The panel stage flags rather than deletes filtered firm-years, so the lags above could use them.
+        # The panel stage flags rather than deletes filtered firm-years, so the lags could use them.
         keep &= df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
     if spec.sample:
         try:
@@ -125,47 +165,63 @@ def fit_panel(
         if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
             raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} is not a true/false filter")
         keep &= mask.fillna(False).to_numpy(dtype=bool)
-    data = data[keep]
+    complete = keep.copy()
+    for col in spec.required_columns(entity, time):
+        complete &= column(col).notna().to_numpy()
+    return np.flatnonzero(complete), int(keep.sum() - complete.sum())
 
-    needed = list(spec.required_columns(entity, time))
-    complete = data[needed].notna().all(axis=1)
-    n_missing = int((~complete).sum())
-    data = data[complete]
-    if data.empty:
+
+def fit_panel(
+    df: pd.DataFrame, spec: ModelSpec | Mapping[str, Any], entity: str, time: str, name: str = "model"
+) -> PanelResult:
+    """Estimate one linear panel model; see the module docstring for the steps and conventions.
+
+    Memory: no copy of the frame is made; each needed column is gathered once into one float64
+    (N x (1 + k)) matrix that is demeaned in place.
+    """
+    spec = parse_spec(spec, name, entity, time) if not isinstance(spec, ModelSpec) else spec
+    check_columns(spec, df.columns, entity, time)
+    df = df.reset_index(drop=True)  # copy-on-write: no data is copied
+    lagged = lag_by_time(df, spec.lag, entity, time) if spec.lag else None
+
+    def column(col: str) -> pd.Series:
+        return lagged[col] if lagged is not None and col in spec.lag else df[col]
+
+    rows, n_missing = _estimation_rows(df, spec, entity, time, column)
+    if rows.size == 0:
         raise ValueError(f"model {spec.name!r}: no complete observations in the sample")
 
-    fe_cols = [entity if f == "entity" else time for f in spec.fe]
+    def values(col: str) -> np.ndarray:
+        return column(col).to_numpy()[rows]
+
+    fe_codes = [interact([codes_of(values(c)) for c in parts]) for parts in spec.fe_columns(entity, time)]
     n_singletons = 0
-    if fe_cols:
-        keep = singleton_mask([codes_of(data[c]) for c in fe_cols])
+    if fe_codes:
+        keep = singleton_mask(fe_codes)
         n_singletons = int((~keep).sum())
-        data = data[keep]
-        if data.empty:
-            raise ValueError(f"model {spec.name!r}: no observations left after dropping singletons")
-    fe_codes = [codes_of(data[c]) for c in fe_cols]
+        if n_singletons:
+            rows = rows[keep]
+            if rows.size == 0:
+                raise ValueError(f"model {spec.name!r}: no observations left after dropping singletons")
+            fe_codes = [codes_of(c[keep]) for c in fe_codes]
 
     terms = list(spec.terms)
-    y = _numeric(data, [spec.outcome], spec.name)[:, 0]
-    x_raw = _numeric(data, terms, spec.name)
-    yd = demean(y, fe_codes)[:, 0]
-    if np.linalg.norm(yd) <= 1e-12 * max(np.linalg.norm(y), np.finfo(float).tiny):
+    data = np.empty((rows.size, 1 + len(terms)), order="F")  # outcome, then terms; demeaned in place
+    for j, col in enumerate([spec.outcome, *terms]):
+        data[:, j] = _numeric_values(column(col), rows, col, spec.name)
+    norms = np.linalg.norm(data, axis=0)
+    Absorber(fe_codes).demean(data)
+    yd = data[:, 0]
+    if np.linalg.norm(yd) <= 1e-12 * max(norms[0], np.finfo(float).tiny):
         raise ValueError(
             f"model {spec.name!r}: outcome {spec.outcome!r} has no variation after absorbing "
             f"fixed effects ({spec.fe_label})"
         )
-    xd_all = demean(x_raw, fe_codes)
-    kept = _independent_columns(xd_all, x_raw)
+    kept = _independent_by_scale(data[:, 1:], norms[1:])
     dropped = [terms[j] for j in range(len(terms)) if j not in kept]
     kept_terms = [terms[j] for j in kept]
     if not kept_terms:
         raise ValueError(f"model {spec.name!r}: every regressor is collinear or absorbed: {terms}")
-
-    params = _panelols_params(data, spec, entity, time, kept_terms)
-    extra = [t for t in kept_terms if t not in params.index]
-    if extra:  # linearmodels judged a nearly collinear term absorbed: drop it too, loudly
-        kept_terms = [t for t in kept_terms if t in params.index]
-        dropped += extra
-        kept = [terms.index(t) for t in kept_terms]
     if dropped:
         warnings.warn(
             f"model {spec.name!r}: dropped collinear term(s) {dropped} "
@@ -173,13 +229,11 @@ def fit_panel(
             CollinearityWarning,
             stacklevel=2,
         )
-    dropped = [t for t in terms if t in dropped]  # contract order
 
-    xd = xd_all[:, kept]
-    beta = params[kept_terms].to_numpy()
-    resid = yd - xd @ beta
-    clusters = [codes_of(data[c]) for c in spec.cluster_by] if spec.vcov_type == "cluster" else []
-    dof = absorbed_dof(fe_codes, clusters, len(data))
+    xd = data[:, 1:] if len(kept) == len(terms) else data[:, [1 + j for j in kept]]
+    beta, resid = _solve_ls(xd, yd)
+    clusters = [codes_of(values(c)) for c in spec.cluster_by] if spec.vcov_type == "cluster" else []
+    dof = absorbed_dof(fe_codes, clusters, rows.size)
     vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters)
 
     se = np.sqrt(np.diag(vc.cov))
@@ -200,7 +254,7 @@ def fit_panel(
         conf_low=series(beta - crit * se),
         conf_high=series(beta + crit * se),
         cov=pd.DataFrame(vc.cov, index=kept_terms, columns=kept_terms),
-        nobs=len(data),
+        nobs=int(rows.size),
         df_resid=vc.df_resid,
         r2_within=float(1 - (resid @ resid) / (yd @ yd)),
         n_clusters=vc.n_clusters,
@@ -212,6 +266,18 @@ def fit_panel(
         k_total=vc.k_total,
         vcov_scale=vc.scale,
     )
+
+
+def _numeric_values(series: pd.Series, rows: np.ndarray, col: str, name: str) -> np.ndarray:
+    """float64 values of `series` at `rows`, refusing non-numeric and infinite values."""
+    if pd.api.types.is_bool_dtype(series):
+        series = series.astype(float)
+    if not pd.api.types.is_numeric_dtype(series):
+        raise ValueError(f"model {name!r}: column {col!r} is not numeric (dtype {series.dtype})")
+    values = series.to_numpy(dtype=float)[rows]
+    if not np.isfinite(values).all():
+        raise ValueError(f"model {name!r}: column {col!r} has infinite values")
+    return values
 
 
 def _panelols_params(

@@ -6,11 +6,14 @@ message that names the model and the offending key or column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-FE_NAMES = ("entity", "time")
+FE_NAMES = ("entity", "time")  # aliases of the panel's key columns; the default fe
+# one fe term: a column name, or columns interacted with "^" (fixest style), e.g. "industry^year"
+FE_PATTERN = re.compile(r"^[^\^\s]+(\^[^\^\s]+)*$")
 VCOV_TYPES = ("cluster", "robust", "unadjusted")
 ALLOWED_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "sample"})
 
@@ -23,7 +26,7 @@ class ModelSpec:
     outcome: str
     regressors: tuple[str, ...]
     controls: tuple[str, ...]
-    fe: tuple[str, ...]  # subset of ("entity", "time"), in config order; () = pooled OLS
+    fe: tuple[str, ...]  # effect terms as written: "entity", "time", a column, or "a^b"; () = pooled OLS
     vcov_type: str  # "cluster" | "robust" | "unadjusted"
     cluster_by: tuple[str, ...]  # panel column names; empty unless vcov_type == "cluster"
     lag: tuple[str, ...]  # terms replaced by their value in the previous calendar year
@@ -36,8 +39,17 @@ class ModelSpec:
         return self.regressors + self.controls
 
     def required_columns(self, entity: str, time: str) -> tuple[str, ...]:
-        cols = [entity, time, self.outcome, *self.terms, *self.cluster_by]
+        fe_cols = [c for parts in self.fe_columns(entity, time) for c in parts]
+        cols = [entity, time, self.outcome, *self.terms, *self.cluster_by, *fe_cols]
         return tuple(dict.fromkeys(cols))
+
+    def fe_columns(self, entity: str, time: str) -> tuple[tuple[str, ...], ...]:
+        """Panel columns of each absorbed effect, aliases resolved: ("industry", "year") for "industry^year"."""
+        return tuple(_fe_parts(term, entity, time) for term in self.fe)
+
+    def fe_terms(self, entity: str, time: str) -> tuple[str, ...]:
+        """Each absorbed effect as "col" or "col1^col2", aliases resolved (for messages and grouping)."""
+        return tuple("^".join(parts) for parts in self.fe_columns(entity, time))
 
     @property
     def fe_label(self) -> str:
@@ -48,6 +60,11 @@ class ModelSpec:
         if self.vcov_type == "cluster":
             return "cluster:" + "+".join(self.cluster_by)
         return self.vcov_type
+
+
+def _fe_parts(term: str, entity: str, time: str) -> tuple[str, ...]:
+    aliases = {"entity": entity, "time": time}
+    return tuple(aliases.get(p, p) for p in term.split("^"))
 
 
 def _str_list(raw: Any, key: str, name: str) -> tuple[str, ...]:
@@ -90,9 +107,15 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
         raise ValueError(f"model {name!r}: outcome {outcome!r} is also listed as a regressor or control")
 
     fe = _str_list(raw.get("fe", FE_NAMES), "fe", name)
-    bad_fe = [f for f in fe if f not in FE_NAMES]
+    bad_fe = [f for f in fe if not FE_PATTERN.match(f)]
     if bad_fe:
-        raise ValueError(f"model {name!r}: fe must be among {list(FE_NAMES)}, got {bad_fe}")
+        raise ValueError(
+            f"model {name!r}: fe items must be 'entity', 'time', a column name or columns joined by '^' "
+            f"(e.g. 'industry^year'), got {bad_fe}"
+        )
+    resolved = [frozenset(_fe_parts(f, entity, time)) for f in fe]
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"model {name!r}: fe lists the same effect twice: {list(fe)}")
 
     vcov = raw.get("vcov") or {"type": "cluster"}
     if not isinstance(vcov, Mapping):

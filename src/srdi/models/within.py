@@ -7,7 +7,12 @@ compare against:
 * the FE parameters counted in the small-sample factor (`df_a`) exclude effects nested in a
   cluster variable, count every level of the first remaining effect (it plays the intercept) and
   subtract, from the second, the number of connected components of the bipartite graph between
-  the two (reghdfe's "mobility groups", exact for two effects).
+  the two (reghdfe's "mobility groups", exact for two effects); from each further effect, the
+  largest number of components it forms with any earlier remaining effect. That is reghdfe's
+  documented default (`dofadjustments(pairwise)`: "For the third FE, we do not know exactly ...
+  choose the higher of those", help reghdfe, section dofadjustments), a conservative count that
+  can overstate df_a (and so the SEs, slightly) with three or more effects. It is at least
+  "levels minus 1" for every effect.
 
 A pooled OLS model absorbs a single one-level "constant" effect, so the same code counts its
 intercept (df_a = 1), exactly like reghdfe's `noabsorb`.
@@ -23,13 +28,13 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from srdi.models.hdfe import demean as hdfe_demean
+from srdi.models.hdfe import dense_codes
+
 
 def codes_of(values: pd.Series | np.ndarray) -> np.ndarray:
     """Dense integer codes 0..L-1 (levels in sorted order, so results do not depend on row order)."""
-    codes, _ = pd.factorize(pd.Series(values), sort=True)
-    if (codes < 0).any():
-        raise ValueError("group identifiers must not be missing")
-    return codes.astype(np.int64)
+    return dense_codes(values)
 
 
 def n_levels(codes: np.ndarray) -> int:
@@ -64,33 +69,24 @@ def _group_demean(a: np.ndarray, codes: np.ndarray) -> np.ndarray:
 def demean(a: np.ndarray, fe_codes: Sequence[np.ndarray]) -> np.ndarray:
     """Residuals of each column of `a` on the absorbed dummies (the FWL within transformation).
 
-    Exact, not iterative: one effect is a group-mean subtraction; for two effects the columns are
-    demeaned by the effect with more levels and then projected off that demeaned dummy matrix of the
-    effect with fewer levels (years), solved by least squares, which handles any rank deficiency.
-    With no effect the columns are centred (the intercept of pooled OLS).
+    Delegates to `srdi.models.hdfe` (no dense dummies): exact for one effect and for two effects
+    whose smaller one has at most `hdfe.EXACT_MAX_LEVELS` levels; alternating projections to a
+    relative change of 1e-12 otherwise (any number of effects). With no effect the columns are
+    centred (the intercept of pooled OLS). Returns a new (N x p) array.
     """
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
         a = a[:, None]
-    if not fe_codes:
-        return a - a.mean(axis=0)
-    if len(fe_codes) == 1:
-        return _group_demean(a, fe_codes[0])
-    if len(fe_codes) != 2:
-        raise NotImplementedError("at most two absorbed effects are supported")
-    big, small = sorted(fe_codes, key=n_levels, reverse=True)
-    a1 = _group_demean(a, big)
-    dummies = np.zeros((a.shape[0], n_levels(small)))
-    dummies[np.arange(a.shape[0]), small] = 1.0
-    d1 = _group_demean(dummies, big)
-    coef, *_ = np.linalg.lstsq(d1, a1, rcond=None)
-    return a1 - d1 @ coef
+    return hdfe_demean(a, fe_codes)
 
 
 def is_nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
-    """True if every level of `fe` lies within one level of `cluster`."""
-    pairs = np.unique(fe * n_levels(cluster) + cluster)  # one integer per observed (fe, cluster) pair
-    return pairs.shape[0] == n_levels(fe)
+    """True if every level of `fe` lies within one level of `cluster` (O(N), no sort)."""
+    if fe.size == 0:
+        return True
+    seen = np.empty(n_levels(fe), dtype=np.int64)
+    seen[fe] = cluster  # some cluster of each fe level; nested iff every row agrees with it
+    return bool(np.array_equal(seen[fe], cluster))
 
 
 def n_components(a: np.ndarray, b: np.ndarray) -> int:

@@ -1,0 +1,80 @@
+"""Human labels of variables and table furniture in English or Chinese, from results/codebook.csv."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+# Table furniture that is not a variable: (English, Chinese).
+WORDS: dict[str, tuple[str, str]] = {
+    "controls": ("Controls", "控制变量"),
+    "fe_entity": ("Firm FE", "企业固定效应"),
+    "fe_time": ("Year FE", "年份固定效应"),
+    "nobs": ("Observations", "观测值"),
+    "r2_within": ("Within R²", "组内R²"),
+    "n_clusters": ("Clusters", "聚类数"),
+    "yes": ("Yes", "是"),
+    "no": ("No", "否"),
+    "dep_var": ("Dependent variable", "被解释变量"),
+    "const": ("Constant", "常数项"),
+    "total": ("Total effect (c)", "总效应 (c)"),
+    "mediator": ("Mediator (a)", "中介方程 (a)"),
+    "outcome": ("Outcome (c′, b)", "结果方程 (c′, b)"),
+    "first_stage": ("First stage", "第一阶段"),
+    "second_stage": ("Second stage", "第二阶段"),
+    "lpm": ("LPM", "线性概率模型"),
+    "clogit": ("Cond. logit", "条件Logit"),
+    "indirect_panel": ("Indirect effect", "间接效应"),
+    "indirect": ("Indirect effect a×b (Sobel SE)", "间接效应 a×b (Sobel标准误)"),
+    "sobel": ("Sobel z [p]", "Sobel z [p]"),
+    "bootstrap_percentile": ("Bootstrap 95% CI (percentile)", "Bootstrap 95%置信区间(百分位)"),
+    "bootstrap_bc": ("Bootstrap 95% CI (bias-corrected)", "Bootstrap 95%置信区间(偏差校正)"),
+    "proportion_mediated": ("Proportion mediated", "中介效应占比"),
+    "kp_rk_wald_f": ("Kleibergen-Paap rk Wald F", "Kleibergen-Paap rk Wald F"),
+    "endogeneity_dwh": ("Endogeneity test (DWH) p", "内生性检验(DWH) p值"),
+    "difference": ("Difference of {term} [permutation p]", "{term}系数差异 [置换检验p值]"),
+    "marginal_panel": ("Marginal effect of {term}", "{term}的边际效应"),
+    "at_quantile": ("at p{q} of {moderator}", "{moderator}的p{q}分位"),
+    "diagnostics_panel": ("Diagnostics", "检验"),
+    "se_note": ("Standard errors in parentheses", "括号内为标准误"),
+    "t_note": ("t statistics in parentheses", "括号内为t值"),
+    "cluster": ("clustered by {by}", "聚类到{by}层面"),
+    "robust": ("heteroskedasticity-robust", "异方差稳健"),
+    "unadjusted": ("conventional (unadjusted)", "普通(未调整)"),
+    "provenance": ("Commit {commit}; config SHA-256 {config_hash}.", "代码版本 {commit}；配置SHA-256 {config_hash}。"),
+    "entity": ("firm", "企业"),
+    "time": ("year", "年份"),
+}
+
+
+class Labels:
+    """Variable name -> label in one language; unknown names fall back to the name itself."""
+
+    def __init__(self, codebook: Mapping[str, tuple[str, str]], language: str = "en") -> None:
+        if language not in ("en", "zh"):
+            raise ValueError(f"tables.language must be en or zh, not {language!r}")
+        self.codebook = dict(codebook)
+        self.language = language
+        self._i = 0 if language == "en" else 1
+
+    @classmethod
+    def from_csv(cls, path: str | Path | None, language: str = "en") -> Labels:
+        if path is None or not Path(path).exists():
+            return cls({}, language)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return cls({r.name: (r.label_en or r.name, r.label_zh or r.label_en or r.name)
+                    for r in frame.itertuples(index=False)}, language)
+
+    def word(self, key: str, **fill: str) -> str:
+        return WORDS[key][self._i].format(**fill)
+
+    def var(self, name: str) -> str:
+        """A variable or an interaction `a:b` (shown as a × b); the intercept as Constant."""
+        if name in ("const", "Intercept", "_cons"):
+            return self.word("const")
+        if ":" in name and name not in self.codebook:
+            return " × ".join(self.var(part) for part in name.split(":"))
+        pair = self.codebook.get(name)
+        return pair[self._i] if pair else name

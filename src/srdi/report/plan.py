@@ -1,0 +1,64 @@
+"""Which tables and figures a config asks for, decided before any job runs (the Snakefile's targets).
+
+Kept free of heavy imports: the Snakefile imports it at parse time. A table or figure whose models are all
+absent from `models:` is skipped rather than drawn as a placeholder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+DESCRIBE_TABLES = ("sample_construction", "descriptives", "correlations")
+TABLE_FORMATS = ("tex", "docx", "md", "csv", "html")
+FIGURE_FORMATS = ("png", "pdf")
+
+
+def table_models(config: Mapping[str, Any], name: str) -> list[str]:
+    """The models of a regression table that the config defines, in the table's order."""
+    spec = config.get("tables", {}).get("regressions", {}).get(name, {})
+    return [m for m in spec.get("models", []) if m in config.get("models", {})]
+
+
+def planned_tables(config: Mapping[str, Any]) -> list[str]:
+    """Regression tables with at least one model that exists."""
+    regressions = config.get("tables", {}).get("regressions", {})
+    return [name for name in regressions if table_models(config, name)]
+
+
+def describe_tables(config: Mapping[str, Any]) -> list[str]:
+    """Sample construction exists only when the pipeline built the panel (not for an imported one)."""
+    if config.get("data", {}).get("source") == "panel":
+        return [t for t in DESCRIBE_TABLES if t != "sample_construction"]
+    return list(DESCRIBE_TABLES)
+
+
+def coefficient_pairs(config: Mapping[str, Any]) -> list[dict[str, str]]:
+    models = config.get("models", {})
+    return [p for p in config.get("figures", {}).get("coefficients", []) if p["model"] in models]
+
+
+def planned_figures(config: Mapping[str, Any]) -> list[str]:
+    """Figure names (file stems under results/figures/) the config's models allow."""
+    fig = config.get("figures", {})
+    models = config.get("models", {})
+
+    def kind_of(name: str | None) -> str | None:
+        return models.get(name, {}).get("kind") if name else None
+
+    names = []
+    if coefficient_pairs(config):
+        names.append("coefficients")
+    if kind_of(fig.get("mediation")) == "mediation":
+        names.append("mediation_path")
+    if kind_of(fig.get("moderation")) == "moderation":
+        names.append("marginal_effects")
+    if any(kind_of(m) == "heterogeneity" for m in fig.get("heterogeneity", [])):
+        names.append("heterogeneity_forest")
+    if fig.get("truth", True) and config.get("data", {}).get("source") == "demo" and models:
+        names.append("truth_recovery")
+    return names
+
+
+def table_files(name: str, formats: tuple[str, ...] = TABLE_FORMATS) -> list[str]:
+    return [f"{name}.{ext}" for ext in formats]

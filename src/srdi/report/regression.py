@@ -1,0 +1,244 @@
+"""Regression tables in the esttab / fixest etable convention: one column per equation, coefficients with stars
+and SE (or t) in parentheses beneath, Yes/No rows for controls and fixed effects, N, within R-squared and
+clusters, then panels for derived quantities (indirect effects, diagnostics, group differences, marginal
+effects) and notes naming the SE type and the provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from srdi.report.estimates import DERIVED_EQUATIONS, coefficient_equations
+from srdi.report.labels import Labels
+from srdi.report.numbers import fixed, integer, interval, missing
+from srdi.report.settings import TableSettings
+from srdi.report.stamp import Stamp
+from srdi.report.table_model import Cell, Panel, Table
+
+FE_ORDER = ("entity", "time")
+
+
+@dataclass
+class Column:
+    model: str
+    equation: str
+    rows: pd.DataFrame  # this equation's coefficient rows, indexed by term
+
+
+def _columns(estimates: Mapping[str, pd.DataFrame]) -> list[Column]:
+    cols = []
+    for model, frame in estimates.items():
+        for eq in coefficient_equations(frame):
+            rows = frame[frame["equation"] == eq].drop_duplicates("term").set_index("term")
+            cols.append(Column(model, eq, rows))
+    return cols
+
+
+def _first(rows: pd.DataFrame, col: str) -> Any:
+    if col not in rows.columns or rows.empty:
+        return None
+    values = rows[col].dropna()
+    return values.iloc[0] if len(values) else None
+
+
+def _shown_terms(spec: Mapping[str, Any], columns: Sequence[Column], model_specs: Mapping[str, Any]) -> list[str]:
+    """The table's `terms`, or every term that is neither a control of its model nor the intercept."""
+    if spec.get("terms"):
+        return list(spec["terms"])
+    terms: dict[str, None] = {}
+    for c in columns:
+        controls = set(model_specs.get(c.model, {}).get("controls", []))
+        for t in c.rows.index:
+            if t not in controls and t not in ("const", "Intercept", "_cons"):
+                terms[t] = None
+    return list(terms)
+
+
+class _PanelGrid:
+    """Rows of the derived panels, keyed by (panel, label, beneath?) in first-seen order."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: dict[str, dict[tuple[str, bool], list[str]]] = {}
+
+    def put(self, panel: str, label: str, col: int, text: str, beneath: bool = False) -> None:
+        self.rows.setdefault(panel, {}).setdefault((label, beneath), [""] * self.n)[col] = text
+
+    def panels(self) -> list[Panel]:
+        return [Panel([["" if beneath else label, *cells] for (label, beneath), cells in rows.items()], title=title)
+                for title, rows in self.rows.items()]
+
+
+class RegressionTableBuilder:
+    """Builds one Table from the estimates of the models a `tables.regressions` entry names."""
+
+    def __init__(self, labels: Labels, settings: TableSettings, entity: str = "stkcd", time: str = "year") -> None:
+        self.labels = labels
+        self.settings = settings
+        self.entity = entity
+        self.time = time
+
+    # -- cells ---------------------------------------------------------------------------------------------
+    def coef(self, est: Any, p: Any) -> str:
+        return "" if missing(est) else fixed(est, self.settings.digits) + self.settings.stars_for(p)
+
+    def beneath(self, se: Any, stat: Any) -> str:
+        if self.settings.beneath == "t":
+            return "" if missing(stat) else f"({fixed(stat, 2)})"
+        return "" if missing(se) else f"({fixed(se, self.settings.digits)})"
+
+    def _equation_label(self, c: Column) -> str:
+        if c.equation.startswith("group:"):
+            group = _first(c.rows, "group")
+            return str(group if group is not None else c.equation.split(":", 1)[1])
+        if c.equation == "main":
+            return ""
+        try:
+            return self.labels.word(c.equation)
+        except KeyError:
+            return c.equation
+
+    def _vcov_text(self, vcov: str) -> str:
+        kind, _, by = vcov.partition(":")
+        if kind == "cluster":
+            names = [p for p in by.replace(",", "+").split("+") if p]
+            shown = [self.labels.word("entity") if n == self.entity else
+                     self.labels.word("time") if n == self.time else n for n in names]
+            return self.labels.word("cluster", by=" × ".join(shown) or self.labels.word("entity"))
+        if kind in ("robust", "unadjusted"):
+            return self.labels.word(kind)
+        return vcov
+
+    # -- table ---------------------------------------------------------------------------------------------
+    def build(self, name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd.DataFrame],
+              model_specs: Mapping[str, Any], stamp: Stamp | None) -> Table:
+        columns = _columns(estimates)
+        if not columns:
+            raise ValueError(f"table {name!r}: none of its models {list(spec.get('models', []))} has estimates")
+        n = len(columns)
+        terms = _shown_terms(spec, columns, model_specs)
+        header = self._header(spec, estimates, columns)
+        panels = [Panel(self._coef_rows(terms, columns)), Panel(self._fact_rows(terms, columns))]
+        panels += self._derived_panels(estimates, columns)
+        table = Table(name=name, title=spec.get("title", name), header=header, panels=panels,
+                      notes=self._notes(columns, stamp))
+        assert table.n_columns == n + 1
+        return table.check()
+
+    def _header(self, spec: Mapping[str, Any], estimates: Mapping[str, pd.DataFrame],
+                columns: Sequence[Column]) -> list[list[Cell]]:
+        rows = [[Cell("")] + [Cell(f"({i})") for i in range(1, len(columns) + 1)]]
+        labels = spec.get("column_labels")
+        if labels:
+            spans = [sum(c.model == m for c in columns) for m in estimates]
+            models = list(spec.get("models", []))
+            texts = [labels[models.index(m)] if models.index(m) < len(labels) else m for m in estimates]
+            rows.append([Cell("")] + [Cell(t, s) for t, s in zip(texts, spans, strict=True)])
+        outcomes = [self.labels.var(str(_first(c.rows, "outcome") or "")) for c in columns]
+        rows.append([Cell(self.labels.word("dep_var"))] + [Cell(o) for o in outcomes])
+        eq_labels = [self._equation_label(c) for c in columns]
+        if any(eq_labels):
+            rows.append([Cell("")] + [Cell(t) for t in eq_labels])
+        return rows
+
+    def _coef_rows(self, terms: Sequence[str], columns: Sequence[Column]) -> list[list[str]]:
+        rows = []
+        for term in terms:
+            top, under = [self.labels.var(term)], [""]
+            for c in columns:
+                if term in c.rows.index:
+                    r = c.rows.loc[term]
+                    top.append(self.coef(r["estimate"], r["p_value"]))
+                    under.append(self.beneath(r["std_error"], r["statistic"]))
+                else:
+                    top.append("")
+                    under.append("")
+            rows += [top, under]
+        return rows
+
+    def _fact_rows(self, terms: Sequence[str], columns: Sequence[Column]) -> list[list[str]]:
+        yes, no = self.labels.word("yes"), self.labels.word("no")
+        shown = set(terms) | {"const", "Intercept", "_cons"}
+        rows = [[self.labels.word("controls")] + [yes if set(c.rows.index) - shown else no for c in columns]]
+        fe_sets = [set(p for p in str(_first(c.rows, "fe") or "").split("+") if p and p != "none")
+                   for c in columns]
+        union = set().union(*fe_sets)
+        for fe in [f for f in FE_ORDER if f in union] + sorted(union - set(FE_ORDER)):
+            label = self.labels.word(f"fe_{fe}") if fe in FE_ORDER else f"{self.labels.var(fe)} FE"
+            rows.append([label] + [yes if fe in s else no for s in fe_sets])
+        rows.append([self.labels.word("nobs")] + [integer(_first(c.rows, "nobs")) for c in columns])
+        r2 = [_first(c.rows, "r2_within") for c in columns]
+        if any(not missing(v) for v in r2):
+            rows.append([self.labels.word("r2_within")] + [fixed(v, 3) for v in r2])
+        clusters = [_first(c.rows, "n_clusters") for c in columns]
+        if any(not missing(v) for v in clusters):
+            rows.append([self.labels.word("n_clusters")] + [integer(v) for v in clusters])
+        return rows
+
+    def _derived_panels(self, estimates: Mapping[str, pd.DataFrame], columns: Sequence[Column]) -> list[Panel]:
+        """Indirect effects, marginal effects and diagnostics, each value under its model's columns."""
+        grid = _PanelGrid(len(columns))
+        for model, frame in estimates.items():
+            cols = {c.equation: i for i, c in enumerate(columns) if c.model == model}
+            first, last = min(cols.values()), max(cols.values())
+            for r in frame[frame["equation"].isin(DERIVED_EQUATIONS)].itertuples(index=False):
+                if r.equation == "indirect":
+                    self._indirect(grid, r, cols.get("outcome", last))
+                elif r.equation == "marginal_effect":
+                    self._marginal(grid, r, frame, cols.get("main", first))
+                else:
+                    self._diagnostic(grid, r, cols, first, last)
+        return grid.panels()
+
+    def _indirect(self, grid: _PanelGrid, r: Any, col: int) -> None:
+        panel, d = self.labels.word("indirect_panel"), self.settings.digits
+        if r.term == "proportion_mediated":
+            grid.put(panel, self.labels.word("proportion_mediated"), col, fixed(r.estimate, d))
+        elif r.method in ("bootstrap_percentile", "bootstrap_bc"):
+            grid.put(panel, self.labels.word(r.method), col, interval(r.conf_low, r.conf_high, d))
+        else:
+            label = self.labels.word("indirect")
+            grid.put(panel, label, col, self.coef(r.estimate, r.p_value))
+            grid.put(panel, label, col, self.beneath(r.std_error, r.statistic), beneath=True)
+            grid.put(panel, self.labels.word("sobel"), col, f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+
+    def _marginal(self, grid: _PanelGrid, r: Any, frame: pd.DataFrame, col: int) -> None:
+        x, _, q = str(r.term).partition("@q")
+        panel = self.labels.word("marginal_panel", term=self.labels.var(x))
+        label = self.labels.word("at_quantile", q=q, moderator=self._moderator(frame, x))
+        grid.put(panel, label, col, self.coef(r.estimate, r.p_value))
+        grid.put(panel, label, col, self.beneath(r.std_error, r.statistic), beneath=True)
+
+    def _diagnostic(self, grid: _PanelGrid, r: Any, cols: Mapping[str, int], first: int, last: int) -> None:
+        panel, term = self.labels.word("diagnostics_panel"), str(r.term)
+        if r.equation == "difference":
+            label = self.labels.word("difference", term=self.labels.var(term))
+            grid.put(panel, label, last, f"{fixed(r.estimate, self.settings.digits)} [{fixed(r.p_value, 3)}]")
+        elif term == "kp_rk_wald_f":
+            grid.put(panel, self.labels.word(term), cols.get("first_stage", first), fixed(r.statistic, 2))
+        elif term == "endogeneity_dwh":
+            grid.put(panel, self.labels.word(term), cols.get("second_stage", last), fixed(r.p_value, 3))
+        else:
+            grid.put(panel, term, last, f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+
+    def _moderator(self, frame: pd.DataFrame, x: str) -> str:
+        """The moderator of X: the other factor of the `X:M` interaction in the main equation."""
+        for term in frame.loc[frame["equation"] == "main", "term"].astype(str):
+            parts = term.split(":")
+            if len(parts) == 2 and x in parts:
+                return self.labels.var(parts[1 - parts.index(x)])
+        return "M"
+
+    def _notes(self, columns: Sequence[Column], stamp: Stamp | None) -> list[str]:
+        vcovs = list(dict.fromkeys(str(_first(c.rows, "vcov") or "") for c in columns))
+        lead = self.labels.word("se_note" if self.settings.beneath == "se" else "t_note")
+        se_types = "; ".join(self._vcov_text(v) for v in vcovs if v)
+        sep = "，" if self.labels.language == "zh" else ", "
+        end = "。" if self.labels.language == "zh" else "."
+        notes = [f"{lead}{sep}{se_types}{end}" if se_types else f"{lead}{end}", self.settings.stars_note() + end]
+        if stamp is not None:
+            notes.append(self.labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text))
+        return notes

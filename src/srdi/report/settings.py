@@ -1,0 +1,38 @@
+"""The `tables:` section of config.yaml as a typed object, with the schema's defaults for direct callers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_STARS = {"*": 0.1, "**": 0.05, "***": 0.01}
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    language: str = "en"
+    stars: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STARS))
+    beneath: str = "se"  # what goes in parentheses under a coefficient: se or t
+    digits: int = 3
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TableSettings:
+        section = config.get("tables", {})
+        return cls(
+            language=section.get("language", "en"),
+            stars=dict(section.get("stars", DEFAULT_STARS)),
+            beneath=section.get("beneath", "se"),
+            digits=int(section.get("digits", 3)),
+        )
+
+    def stars_for(self, p: float | None) -> str:
+        """The symbol of the smallest threshold p falls below (strictly), or ''."""
+        if p is None or p != p:  # NaN
+            return ""
+        hits = [(thr, sym) for sym, thr in self.stars.items() if p < thr]
+        return min(hits)[1] if hits else ""
+
+    def stars_note(self) -> str:
+        parts = [f"{sym} p<{thr:g}" for sym, thr in sorted(self.stars.items(), key=lambda kv: -kv[1])]
+        return ", ".join(parts)

@@ -96,74 +96,101 @@ def fe_codes(columns: Callable[[str], pd.Series | np.ndarray], term: str) -> np.
 
 
 class _Factor:
-    """One absorbed effect: codes, level counts, and the sparse (levels x N) indicator for group sums."""
+    """One absorbed effect: codes, level counts, and fast group sums.
+
+    Sums go column by column (contiguous in the Fortran-ordered matrix `fit_panel` builds): through a
+    sparse (levels x N) indicator when the codes are sorted (a panel sorted by firm, where building it
+    is free and it beats `np.bincount`), through `np.bincount` otherwise.
+    """
 
     def __init__(self, codes: np.ndarray) -> None:
         self.codes = np.asarray(codes, dtype=np.int64)
         n = self.codes.shape[0]
         self.levels = int(self.codes.max()) + 1 if n else 0
-        self.counts = np.bincount(self.codes, minlength=self.levels).astype(float)
-        index_dtype = np.int32 if max(n, self.levels) < 2**31 - 1 else np.int64
-        self.indicator = sparse.csc_array(
-            (np.ones(n), self.codes.astype(index_dtype), np.arange(n + 1, dtype=index_dtype)),
-            shape=(self.levels, n),
-        )
+        counts = np.bincount(self.codes, minlength=self.levels)
+        self.counts = counts.astype(float)
+        self.indicator: sparse.csr_array | None = None
+        if n and n < 2**31 - 1 and bool(np.all(self.codes[1:] >= self.codes[:-1])):
+            indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+            self.indicator = sparse.csr_array(
+                (np.ones(n), np.arange(n, dtype=np.int32), indptr), shape=(self.levels, n)
+            )
 
-    def sums(self, a: np.ndarray) -> np.ndarray:
-        return np.asarray(self.indicator @ a)
+    def sums(self, col: np.ndarray) -> np.ndarray:
+        if self.indicator is not None:
+            return self.indicator @ col
+        return np.bincount(self.codes, weights=col, minlength=self.levels)
 
-    def means(self, a: np.ndarray) -> np.ndarray:
-        s = self.sums(a)
-        return s / (self.counts[:, None] if s.ndim == 2 else self.counts)
+    def demean_column(self, col: np.ndarray) -> None:
+        col -= (self.sums(col) / self.counts)[self.codes]
 
-    def subtract(self, a: np.ndarray, table: np.ndarray) -> None:
-        """a -= table[codes], column by column to keep the temporary at one column."""
-        if a.ndim == 1:
-            a -= table[self.codes]
-            return
-        for j in range(a.shape[1]):
-            a[:, j] -= table[:, j][self.codes]
+
+def _columns(a: np.ndarray) -> list[np.ndarray]:
+    """Writable views of the columns of a 1-D or 2-D array (2-D: best Fortran-ordered)."""
+    return [a] if a.ndim == 1 else [a[:, j] for j in range(a.shape[1])]
 
 
 class _TwoWay:
     """Exact projection off two effects via the small effect's normal equations (see module docstring)."""
 
+    DENSE_CELLS = 30_000_000  # big x small cell table kept dense up to this many cells (240 MB)
+
     def __init__(self, big: _Factor, small: _Factor) -> None:
         self.big, self.small = big, small
-        cells = sparse.csr_array(
-            (np.ones(big.codes.shape[0]), (big.codes, small.codes)), shape=(big.levels, small.levels)
-        )
-        cells.sum_duplicates()
-        self.cells = cells
-        scaled = sparse.diags_array(1.0 / np.sqrt(big.counts)) @ cells
-        gram = np.diag(small.counts) - np.asarray((scaled.T @ scaled).todense())
+        m = small.levels
+        if big.levels * m <= self.DENSE_CELLS:
+            cells = np.bincount(big.codes * m + small.codes, minlength=big.levels * m).reshape(big.levels, m)
+            self.cells: np.ndarray | sparse.csr_array = cells.astype(float)
+            scaled = self.cells / np.sqrt(big.counts)[:, None]
+            cross = scaled.T @ scaled
+        else:
+            cells_sp = sparse.csr_array(
+                (np.ones(big.codes.shape[0]), (big.codes, small.codes)), shape=(big.levels, m)
+            )
+            cells_sp.sum_duplicates()
+            self.cells = cells_sp
+            scaled_sp = sparse.diags_array(1.0 / np.sqrt(big.counts)) @ cells_sp
+            cross = np.asarray((scaled_sp.T @ scaled_sp).todense())
+        gram = np.diag(small.counts) - cross
         # one level of the small effect per connected component is grounded (its coefficient is 0)
-        labels = _small_components(cells, small.levels)
+        labels = small_components(big.codes, small.codes, big.levels, m)
         _, first = np.unique(labels, return_index=True)
-        self.free = np.setdiff1d(np.arange(small.levels), first)
+        self.free = np.setdiff1d(np.arange(m), first)
         self.chol = linalg.cho_factor(gram[np.ix_(self.free, self.free)]) if self.free.size else None
 
-    def apply(self, a: np.ndarray) -> None:
+    def demean_column(self, col: np.ndarray) -> None:
         big, small = self.big, self.small
-        mean_b = big.means(a)
-        rhs = small.sums(a) - self.cells.T @ mean_b
+        mean_b = big.sums(col) / big.counts
+        rhs = small.sums(col) - self.cells.T @ mean_b
         theta = np.zeros_like(rhs)
         if self.chol is not None:
             theta[self.free] = linalg.cho_solve(self.chol, rhs[self.free])
-        alpha = mean_b - (self.cells @ theta) / (big.counts[:, None] if theta.ndim == 2 else big.counts)
-        big.subtract(a, alpha)
-        small.subtract(a, theta)
+        alpha = mean_b - (self.cells @ theta) / big.counts
+        col -= alpha[big.codes]
+        col -= theta[small.codes]
 
 
-def _small_components(cells: sparse.csr_array, n_small: int) -> np.ndarray:
-    """Component label of each small-effect level in the bipartite graph given by the nonzero cells."""
-    coo = cells.tocoo()
-    n_big = cells.shape[0]
-    graph = sparse.coo_array(
-        (np.ones(coo.nnz), (coo.row, coo.col + n_big)), shape=(n_big + n_small, n_big + n_small)
-    )
+def small_components(big: np.ndarray, small: np.ndarray, n_big: int, n_small: int) -> np.ndarray:
+    """Component label of each level of `small` in the bipartite graph of the observed (big, small) pairs.
+
+    Every big level touches some small level, so the components are those of the small levels linked
+    through a shared big level; linking each small level to the smallest one of each of its big
+    levels (a star per big level) keeps that connectivity with at most n_small^2 distinct edges.
+    """
+    if n_small == 0:
+        return np.zeros(0, dtype=np.int64)
+    hub = np.full(n_big, n_small, dtype=np.int64)
+    np.minimum.at(hub, big, small)
+    if n_small <= 4096:
+        edges = np.bincount(small * n_small + hub[big], minlength=n_small * n_small).reshape(n_small, n_small)
+        graph = sparse.coo_array(edges > 0)
+    else:
+        pairs = np.unique(small * n_small + hub[big])
+        graph = sparse.coo_array(
+            (np.ones(pairs.size), (pairs // n_small, pairs % n_small)), shape=(n_small, n_small)
+        )
     _, labels = connected_components(graph, directed=False)
-    return labels[n_big:]
+    return labels.astype(np.int64)
 
 
 class Absorber:
@@ -196,27 +223,25 @@ class Absorber:
     def exact(self) -> bool:
         return len(self.factors) <= 1 or (self.pair is not None and not self.rest)
 
-    def _sweep(self, a: np.ndarray) -> None:
+    def _sweep(self, col: np.ndarray) -> None:
         if self.pair is not None:
-            self.pair.apply(a)
+            self.pair.demean_column(col)
         for f in self.rest:
-            f.subtract(a, f.means(a))
+            f.demean_column(col)
 
     def demean(self, a: np.ndarray) -> np.ndarray:
         if a.dtype != np.float64:
             raise TypeError("Absorber.demean works in place on float64 arrays")
         self.iterations = 0
         if not self.factors:
-            a -= a.mean(axis=0)
+            for col in _columns(a):
+                col -= col.mean()
             return a
-        if self.exact:
-            self._sweep(a)
-            return a
-        if a.ndim == 1:
-            self._iterate(a[:, None])
-        else:
-            for j in range(a.shape[1]):  # each column converges at its own pace
-                self._iterate(a[:, j : j + 1])
+        for col in _columns(a):
+            if self.exact:
+                self._sweep(col)
+            else:
+                self._iterate(col)  # each column converges at its own pace
         return a
 
     def _iterate(self, x: np.ndarray) -> None:
@@ -256,7 +281,7 @@ def demean(
     a: np.ndarray, codes: Sequence[np.ndarray], tol: float = DEFAULT_TOL, maxiter: int = DEFAULT_MAXITER
 ) -> np.ndarray:
     """Residuals of each column of `a` on the absorbed dummies of `codes` (a new float64 array)."""
-    out = np.array(a, dtype=np.float64, copy=True)
+    out = np.array(a, dtype=np.float64, order="F", copy=True)
     if out.ndim == 1:
         out = out[:, None]
     return Absorber(codes, tol=tol, maxiter=maxiter).demean(out)

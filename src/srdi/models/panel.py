@@ -30,8 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from linearmodels import PanelOLS
-from linearmodels.panel.utility import AbsorbingEffectWarning
 from scipy import linalg, stats
 
 from srdi.models.hdfe import Absorber, interact
@@ -194,7 +192,8 @@ def fit_panel(
     def values(col: str) -> np.ndarray:
         return column(col).to_numpy()[rows]
 
-    fe_codes = [interact([codes_of(values(c)) for c in parts]) for parts in spec.fe_columns(entity, time)]
+    fe_keys = ["^".join(parts) for parts in spec.fe_columns(entity, time)]
+    fe_codes = [interact([codes_of(values(c)) for c in key.split("^")]) for key in fe_keys]
     n_singletons = 0
     if fe_codes:
         keep = singleton_mask(fe_codes)
@@ -203,13 +202,14 @@ def fit_panel(
             rows = rows[keep]
             if rows.size == 0:
                 raise ValueError(f"model {spec.name!r}: no observations left after dropping singletons")
-            fe_codes = [codes_of(c[keep]) for c in fe_codes]
+            fe_codes = [_compact(c[keep]) for c in fe_codes]
+    known = dict(zip(fe_keys, fe_codes, strict=True))  # a cluster variable that is also an effect: same codes
 
     terms = list(spec.terms)
     data = np.empty((rows.size, 1 + len(terms)), order="F")  # outcome, then terms; demeaned in place
     for j, col in enumerate([spec.outcome, *terms]):
         data[:, j] = _numeric_values(column(col), rows, col, spec.name)
-    norms = np.linalg.norm(data, axis=0)
+    norms = np.sqrt([np.dot(data[:, j], data[:, j]) for j in range(data.shape[1])])
     Absorber(fe_codes).demean(data)
     yd = data[:, 0]
     if np.linalg.norm(yd) <= 1e-12 * max(norms[0], np.finfo(float).tiny):
@@ -232,7 +232,8 @@ def fit_panel(
 
     xd = data[:, 1:] if len(kept) == len(terms) else data[:, [1 + j for j in kept]]
     beta, resid = _solve_ls(xd, yd)
-    clusters = [codes_of(values(c)) for c in spec.cluster_by] if spec.vcov_type == "cluster" else []
+    by = spec.cluster_by if spec.vcov_type == "cluster" else ()
+    clusters = [known[c] if c in known else codes_of(values(c)) for c in by]
     dof = absorbed_dof(fe_codes, clusters, rows.size)
     vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters)
 
@@ -268,6 +269,14 @@ def fit_panel(
     )
 
 
+def _compact(codes: np.ndarray) -> np.ndarray:
+    """Renumber codes 0..L'-1 after rows were dropped, keeping level order (what `codes_of` would give)."""
+    present = np.bincount(codes) > 0
+    if present.all():
+        return codes
+    return (np.cumsum(present) - 1)[codes]
+
+
 def _numeric_values(series: pd.Series, rows: np.ndarray, col: str, name: str) -> np.ndarray:
     """float64 values of `series` at `rows`, refusing non-numeric and infinite values."""
     if pd.api.types.is_bool_dtype(series):
@@ -278,25 +287,3 @@ def _numeric_values(series: pd.Series, rows: np.ndarray, col: str, name: str) ->
     if not np.isfinite(values).all():
         raise ValueError(f"model {name!r}: column {col!r} has infinite values")
     return values
-
-
-def _panelols_params(
-    data: pd.DataFrame, spec: ModelSpec, entity: str, time: str, terms: list[str]
-) -> pd.Series:
-    """Point estimates from linearmodels PanelOLS on the estimation sample."""
-    frame = data[[entity, time, spec.outcome, *terms]].astype({spec.outcome: float, **dict.fromkeys(terms, float)})
-    frame = frame.set_index([entity, time])
-    exog = frame[terms]
-    if not spec.fe:
-        exog = exog.assign(_const=1.0)
-    model = PanelOLS(
-        frame[spec.outcome],
-        exog,
-        entity_effects="entity" in spec.fe,
-        time_effects="time" in spec.fe,
-        drop_absorbed=True,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AbsorbingEffectWarning)
-        res = model.fit(cov_type="unadjusted")
-    return res.params.drop("_const", errors="ignore")

@@ -45,8 +45,8 @@ class VcovResult:
 
 
 def _meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    sums = np.zeros((n_levels(codes), scores.shape[1]))
-    np.add.at(sums, codes, scores)
+    levels = n_levels(codes)  # np.bincount per column: an order of magnitude faster than np.add.at
+    sums = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=levels) for j in range(scores.shape[1])])
     return sums.T @ sums
 
 

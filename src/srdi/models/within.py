@@ -29,7 +29,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from srdi.models.hdfe import demean as hdfe_demean
-from srdi.models.hdfe import dense_codes
+from srdi.models.hdfe import dense_codes, small_components
 
 
 def codes_of(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -42,20 +42,28 @@ def n_levels(codes: np.ndarray) -> int:
 
 
 def singleton_mask(fe_codes: Sequence[np.ndarray]) -> np.ndarray:
-    """Rows to keep after iteratively dropping observations alone in a level of any absorbed effect."""
+    """Rows to keep after iteratively dropping observations alone in a level of any absorbed effect.
+
+    Level counts are updated by the rows dropped in each round rather than recounted, so a panel
+    without singletons costs one count and one check per effect.
+    """
     n = fe_codes[0].shape[0] if fe_codes else 0
     keep = np.ones(n, dtype=bool)
-    changed = bool(fe_codes)
-    while changed:
-        changed = False
-        for codes in fe_codes:
-            counts = np.bincount(codes[keep], minlength=n_levels(codes)) if keep.any() else None
-            if counts is None:
-                return keep
-            alone = keep & (counts[codes] == 1)
-            if alone.any():
-                keep &= ~alone
-                changed = True
+    counts = [np.bincount(c, minlength=n_levels(c)) for c in fe_codes]
+    clean = 0  # effects checked in a row without finding a singleton
+    g = 0
+    while fe_codes and clean < len(fe_codes):
+        alone = counts[g][fe_codes[g]] == 1
+        alone &= keep
+        if alone.any():
+            keep &= ~alone
+            gone = np.flatnonzero(alone)
+            for h, codes in enumerate(fe_codes):
+                counts[h] -= np.bincount(codes[gone], minlength=counts[h].shape[0])
+            clean = 1
+        else:
+            clean += 1
+        g = (g + 1) % len(fe_codes)
     return keep
 
 
@@ -92,6 +100,10 @@ def is_nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
 def n_components(a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of the bipartite graph whose edges are the observed (a, b) pairs."""
     la, lb = n_levels(a), n_levels(b)
+    if min(la, lb) <= 4096:  # O(N) through the smaller side (firm-year: the years)
+        big, small = (a, b) if la >= lb else (b, a)
+        labels = small_components(big, small, max(la, lb), min(la, lb))
+        return int(labels.max()) + 1 if labels.size else 0
     graph = coo_matrix((np.ones(a.shape[0]), (a, b + la)), shape=(la + lb, la + lb))
     count, _ = connected_components(graph, directed=False)
     return int(count)

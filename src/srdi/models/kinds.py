@@ -38,10 +38,35 @@ def _mediation(
     return fit_mediation_frame(panel, spec, name, entity, time, seed)
 
 
+def _moderation(
+    panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int
+) -> pd.DataFrame:
+    from srdi.models.moderation import fit
+
+    return fit(panel, spec, name, entity, time, seed)
+
+
+def _heterogeneity(
+    panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int
+) -> pd.DataFrame:
+    from srdi.models.heterogeneity import fit
+
+    return fit(panel, spec, name, entity, time, seed)
+
+
+def _binary(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
+    from srdi.models.binary import fit
+
+    return fit(panel, spec, name, entity, time, seed)
+
+
 FITTERS: dict[str, Fitter] = {
     "panel": _panel,
     "mediation": _mediation,
     "iv": _iv,
+    "moderation": _moderation,
+    "heterogeneity": _heterogeneity,
+    "binary": _binary,
 }
 
 

@@ -88,7 +88,8 @@ def test_mediation_stepwise_columns_and_indirect_panel(paths):
 def test_iv_first_and_second_stage_with_diagnostics(paths):
     table = _build(paths, "endogeneity")
     header, panels = _grid(table)
-    assert header[1:] == [["Dependent variable", "Co-innovation", "SRDI development"], ["", "First stage", "Second stage"]]
+    assert header[1:] == [["Dependent variable", "Co-innovation", "SRDI development"],
+                          ["", "First stage", "Second stage"]]
     assert panels[0] == [["coinnov_loo", "0.800***", ""], ["", "(0.100)", ""],
                          ["Co-innovation", "", "0.180**"], ["", "", "(0.070)"]]
     assert panels[2] == [["Kleibergen-Paap rk Wald F", "64.00", ""], ["Endogeneity test (DWH) p", "", "0.271"]]

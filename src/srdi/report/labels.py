@@ -74,7 +74,8 @@ class Labels:
         """A variable or an interaction `a:b` (shown as a × b); the intercept as Constant."""
         if name in ("const", "Intercept", "_cons"):
             return self.word("const")
-        if ":" in name and name not in self.codebook:
-            return " × ".join(self.var(part) for part in name.split(":"))
+        for sep in (":", "^"):  # an interaction term, or interacted fixed effects (industry^year)
+            if sep in name and name not in self.codebook:
+                return " × ".join(self.var(part) for part in name.split(sep))
         pair = self.codebook.get(name)
         return pair[self._i] if pair else name

@@ -163,7 +163,8 @@ class RegressionTableBuilder:
         yes, no = self.labels.word("yes"), self.labels.word("no")
         shown = set(terms) | {"const", "Intercept", "_cons"}
         rows = [[self.labels.word("controls")] + [yes if set(c.rows.index) - shown else no for c in columns]]
-        fe_sets = [set(p for p in str(_first(c.rows, "fe") or "").split("+") if p and p != "none")
+        alias = {self.entity: "entity", self.time: "time"}
+        fe_sets = [{alias.get(p, p) for p in str(_first(c.rows, "fe") or "").split("+") if p and p != "none"}
                    for c in columns]
         union = set().union(*fe_sets)
         for fe in [f for f in FE_ORDER if f in union] + sorted(union - set(FE_ORDER)):

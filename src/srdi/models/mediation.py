@@ -42,6 +42,7 @@ ALLOWED_KEYS = frozenset(
     {"kind", "treatment", "mediator", "outcome", "controls", "fe", "vcov", "lag", "sample", "bootstrap"}
 )
 DEFAULT_REPS = 1000
+DRAW_CHUNK = 250  # bootstrap draws processed together
 EXTRA_COLUMNS = ("equation", "method", "note", "reps")
 EQUATIONS = ("total", "mediator", "outcome")
 LAG_PREFIX = "_lag_"  # column of the lagged mediator in the common-sample frame
@@ -286,21 +287,25 @@ def _data(ms: MediationSpec, frame: pd.DataFrame, results: dict, entity: str, ti
 
 def bootstrap_fast(data: MediationData, counts: np.ndarray) -> np.ndarray:
     """(B, 4) draws of a, b, c, c' from the (B x G) count matrix, as weighted FE regressions."""
+    counts = np.atleast_2d(counts)
     entity, time, cluster = data.codes()
     if "entity" in data.fe and not is_nested(entity, cluster):
         raise ValueError(f"bootstrap clusters {data.cluster!r} must contain whole firms when firm effects are absorbed")
     names = data.variables
     z = data.frame[names].to_numpy(dtype=float)
     wfe = WeightedFE.build(z, entity, time, cluster, data.fe)
-    s = wfe.cross_products(counts)
     col = {n: j for j, n in enumerate(names)}
+    chunks = []
+    for start in range(0, len(counts), DRAW_CHUNK):  # bounds memory for large B x G
+        s = wfe.cross_products(counts[start : start + DRAW_CHUNK])
 
-    def coefs(eq: str) -> np.ndarray:
-        dep, regs = data.regression(eq)
-        return wfe.coefficients(s, col[dep], [col[r] for r in regs])
+        def coefs(eq: str, s: np.ndarray = s) -> np.ndarray:
+            dep, regs = data.regression(eq)
+            return wfe.coefficients(s, col[dep], [col[r] for r in regs])
 
-    total, med, out = coefs("total"), coefs("mediator"), coefs("outcome")
-    return np.column_stack([med[:, 0], out[:, 1], total[:, 0], out[:, 0]])
+        total, med, out = coefs("total"), coefs("mediator"), coefs("outcome")
+        chunks.append(np.column_stack([med[:, 0], out[:, 1], total[:, 0], out[:, 0]]))
+    return np.vstack(chunks)
 
 
 def _panelols_coefs(frame: pd.DataFrame, data: MediationData, dep: str, regs: list[str]) -> np.ndarray:

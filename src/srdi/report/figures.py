@@ -1,0 +1,240 @@
+"""The figures: channel coefficient plot, mediation path diagram, moderation marginal effects, heterogeneity
+forest plot and (demo) estimates against the data-generating process's true values.
+
+Each `draw_*` takes estimates and labels and returns a matplotlib Figure; `write_figures` decides which the
+config allows (srdi.report.plan) and saves them. A figure whose models are absent is skipped, never faked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from srdi.report.estimates import DERIVED_EQUATIONS, read_models
+from srdi.report.figure_style import ACCENT, DEFAULT_DPI, INK, MUTED, apply_style, new_figure, save_figure
+from srdi.report.labels import Labels
+from srdi.report.numbers import fixed
+from srdi.report.plan import FIGURE_FORMATS, coefficient_pairs, planned_figures
+from srdi.report.settings import TableSettings
+
+log = logging.getLogger(__name__)
+
+TEXT: dict[str, tuple[str, str]] = {
+    "coef_x": ("Coefficient with 95% CI", "系数估计值及95%置信区间"),
+    "estimate": ("Estimate (95% CI)", "估计值(95%置信区间)"),
+    "truth": ("True value (DGP)", "真实值(数据生成过程)"),
+    "unmatched": ("no configured model estimates this", "当前配置的模型未估计该参数"),
+    "me_y": ("Marginal effect of {x}", "{x}的边际效应"),
+    "indirect": ("Indirect effect a×b = {ab}; Sobel p = {p}", "间接效应 a×b = {ab}；Sobel检验 p = {p}"),
+    "boot": ("bootstrap 95% CI {ci}", "bootstrap 95%置信区间 {ci}"),
+    "perm": ("difference {d}, permutation p = {p}", "差异 {d}，置换检验 p = {p}"),
+}
+
+
+def _t(key: str, labels: Labels, **fill: str) -> str:
+    return TEXT[key][0 if labels.language == "en" else 1].format(**fill)
+
+
+def _row(frame: pd.DataFrame, term: str, equation: str | None = None) -> pd.Series | None:
+    rows = frame[(frame["term"] == term) & ~frame["equation"].isin(DERIVED_EQUATIONS)]
+    if equation is not None:
+        rows = rows[rows["equation"] == equation]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _ci_axes(ax: Any, ys: Sequence[float], est: Sequence[float], lo: Sequence[float], hi: Sequence[float],
+             names: Sequence[str], xlabel: str, label: str | None = None) -> None:
+    ax.axvline(0, color=MUTED, lw=0.8, ls="--", zorder=0)
+    ax.errorbar(est, ys, xerr=[np.subtract(est, lo), np.subtract(hi, est)], fmt="o", color=INK, ecolor=INK,
+                elinewidth=1.2, capsize=3, ms=5, label=label)
+    ax.set_yticks(list(ys), list(names))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+
+
+def draw_coefficients(estimates: Mapping[str, pd.DataFrame], pairs: Sequence[Mapping[str, str]],
+                      labels: Labels, settings: TableSettings) -> Figure:
+    names, est, lo, hi = [], [], [], []
+    for pair in pairs:
+        row = _row(estimates[pair["model"]], pair["term"])
+        if row is None:
+            log.warning("figure coefficients: %s has no term %s; left out", pair["model"], pair["term"])
+            continue
+        stars = settings.stars_for(row["p_value"])
+        names.append(f"{labels.var(pair['term'])} → {labels.var(str(row['outcome']))} {stars}".rstrip())
+        est.append(row["estimate"]), lo.append(row["conf_low"]), hi.append(row["conf_high"])
+    fig, ax = new_figure(0.55 * max(len(names), 2) + 0.9)
+    _ci_axes(ax, range(len(names)), est, lo, hi, names, _t("coef_x", labels))
+    return fig
+
+
+def _box(ax: Any, xy: tuple[float, float], text: str) -> None:
+    ax.add_patch(FancyBboxPatch((xy[0] - 0.13, xy[1] - 0.07), 0.26, 0.14, boxstyle="round,pad=0.01",
+                                fc="white", ec=INK, lw=1.2))
+    ax.text(*xy, text, ha="center", va="center", wrap=True)
+
+
+def _arrow(ax: Any, a: tuple[float, float], b: tuple[float, float], text: str, offset: tuple[float, float]) -> None:
+    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=14, color=INK, lw=1.2))
+    mid = ((a[0] + b[0]) / 2 + offset[0], (a[1] + b[1]) / 2 + offset[1])
+    ax.text(*mid, text, ha="center", va="center", fontsize=9)
+
+
+def draw_mediation(frame: pd.DataFrame, labels: Labels, settings: TableSettings) -> Figure:
+    """Boxes X, M, Y with a, b, c′ (and total c) on the arrows and the indirect effect beneath."""
+    med = frame[frame["equation"] == "mediator"].iloc[0]
+    x, m, y = str(med["term"]), str(med["outcome"]), str(frame[frame["equation"] == "outcome"]["outcome"].iloc[0])
+    d = settings.digits
+
+    def coef(term: str, eq: str) -> str:
+        r = _row(frame, term, eq)
+        return "" if r is None else fixed(r["estimate"], d) + settings.stars_for(r["p_value"])
+
+    fig, ax = new_figure(3.2)
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
+    px, pm, py = (0.15, 0.3), (0.5, 0.8), (0.85, 0.3)
+    _box(ax, px, labels.var(x)), _box(ax, pm, labels.var(m)), _box(ax, py, labels.var(y))
+    _arrow(ax, (px[0] + 0.05, px[1] + 0.08), (pm[0] - 0.13, pm[1] - 0.03), f"a = {coef(x, 'mediator')}", (-0.07, 0.04))
+    _arrow(ax, (pm[0] + 0.13, pm[1] - 0.03), (py[0] - 0.05, py[1] + 0.08), f"b = {coef(m, 'outcome')}", (0.07, 0.04))
+    total = coef(x, "total")
+    _arrow(ax, (px[0] + 0.13, px[1]), (py[0] - 0.13, py[1]),
+           f"c′ = {coef(x, 'outcome')}" + (f"   (c = {total})" if total else ""), (0, -0.06))
+    sobel = frame[(frame["equation"] == "indirect") & (frame["term"] == "indirect") & (frame["method"] == "sobel")]
+    lines = []
+    if len(sobel):
+        s = sobel.iloc[0]
+        lines.append(_t("indirect", labels, ab=fixed(s["estimate"], d) + settings.stars_for(s["p_value"]),
+                        p=fixed(s["p_value"], 3)))
+    for method in ("bootstrap_percentile", "bootstrap_bc"):
+        boot = frame[(frame["equation"] == "indirect") & (frame["method"] == method)]
+        if len(boot):
+            b = boot.iloc[0]
+            ci = f"[{fixed(b['conf_low'], d)}, {fixed(b['conf_high'], d)}]"
+            lines.append(_t("boot", labels, ci=ci) + (" (BC)" if method == "bootstrap_bc" else ""))
+    ax.text(0.5, 0.06, "\n".join(lines), ha="center", va="center", fontsize=9)
+    return fig
+
+
+def draw_marginal_effects(frame: pd.DataFrame, labels: Labels) -> Figure:
+    me = frame[frame["equation"] == "marginal_effect"].copy()
+    x = str(me["term"].iloc[0]).split("@")[0]
+    xs = me["at_value"] if "at_value" in me.columns and me["at_value"].notna().all() else me["at_quantile"]
+    order = np.argsort(xs.to_numpy(dtype=float), kind="stable")
+    xv = xs.to_numpy(dtype=float)[order]
+    est, lo, hi = (me[c].to_numpy(dtype=float)[order] for c in ("estimate", "conf_low", "conf_high"))
+    moderator = next((t.split(":") for t in frame.loc[frame["equation"] == "main", "term"].astype(str)
+                      if ":" in t and x in t.split(":")), [x, "M"])
+    mod_name = moderator[1] if moderator[0] == x else moderator[0]
+    fig, ax = new_figure(3.0)
+    ax.fill_between(xv, lo, hi, color=MUTED, alpha=0.3, lw=0)
+    ax.plot(xv, est, "o-", color=INK, ms=4)
+    ax.axhline(0, color=MUTED, lw=0.8, ls="--")
+    ax.set_xlabel(labels.var(mod_name))
+    ax.set_ylabel(_t("me_y", labels, x=labels.var(x)))
+    return fig
+
+
+def draw_heterogeneity(estimates: Mapping[str, pd.DataFrame], labels: Labels, settings: TableSettings,
+                       model_specs: Mapping[str, Any] | None = None) -> Figure:
+    """One row per subgroup; the grouping variable (spec key `by` or `group`) names the rows when known."""
+    names, est, lo, hi, notes = [], [], [], [], []
+    for model, frame in estimates.items():
+        spec = (model_specs or {}).get(model, {})
+        by = spec.get("by") or spec.get("group")
+        prefix = f"{labels.var(by)} =" if isinstance(by, str) else f"{model}:"
+        diff = frame[frame["equation"] == "difference"]
+        groups = [e for e in dict.fromkeys(frame["equation"]) if e.startswith("group:")]
+        term = str(diff["term"].iloc[0]) if len(diff) else str(frame[frame["equation"] == groups[0]]["term"].iloc[0])
+        for g in groups:
+            r = _row(frame, term, g)
+            if r is None:
+                continue
+            group = r["group"] if "group" in r.index and pd.notna(r["group"]) else g.split(":", 1)[1]
+            names.append(f"{prefix} {group}")
+            est.append(r["estimate"]), lo.append(r["conf_low"]), hi.append(r["conf_high"])
+        if len(diff):
+            notes.append(f"{model}: " + _t("perm", labels, d=fixed(diff["estimate"].iloc[0], settings.digits),
+                                          p=fixed(diff["p_value"].iloc[0], 3)))
+    fig, ax = new_figure(0.45 * max(len(names), 2) + 1.0 + 0.15 * len(notes))
+    _ci_axes(ax, range(len(names)), est, lo, hi, names, _t("coef_x", labels))
+    if notes:
+        ax.set_title("; ".join(notes), fontsize=8, loc="left")
+    return fig
+
+
+def truth_matches(estimates: Mapping[str, pd.DataFrame], estimands: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per true estimand: the first model whose coefficient rows have its (outcome, term)."""
+    rows = []
+    for e in estimands:
+        hit = None
+        for model, frame in estimates.items():
+            cand = frame[(frame["outcome"] == e["outcome"]) & (frame["term"] == e["term"])
+                         & ~frame["equation"].isin(DERIVED_EQUATIONS)]
+            if len(cand):
+                hit = (model, cand.iloc[0])
+                break
+        rows.append({"outcome": e["outcome"], "term": e["term"], "truth": e["value"],
+                     "hypothesis": e.get("hypothesis", ""), "model": hit[0] if hit else None,
+                     "estimate": hit[1]["estimate"] if hit else np.nan,
+                     "conf_low": hit[1]["conf_low"] if hit else np.nan,
+                     "conf_high": hit[1]["conf_high"] if hit else np.nan})
+    return pd.DataFrame(rows)
+
+
+def draw_truth(matches: pd.DataFrame, labels: Labels) -> Figure:
+    """Estimates with CIs against the DGP's true values; estimands no model estimates show the truth alone."""
+    matched = matches[matches["model"].notna()]
+    shown = matched if len(matched) else matches
+    names = [f"{labels.var(t)} → {labels.var(o)}" for t, o in zip(shown["term"], shown["outcome"], strict=True)]
+    ys = np.arange(len(shown))
+    fig, ax = new_figure(0.4 * max(len(shown), 2) + 1.0)
+    if len(matched):
+        _ci_axes(ax, ys, shown["estimate"], shown["conf_low"], shown["conf_high"], names, _t("coef_x", labels),
+                 label=_t("estimate", labels))
+    else:
+        ax.set_yticks(ys, names)
+        ax.invert_yaxis()
+        ax.set_title(_t("unmatched", labels), fontsize=8, loc="left")
+    ax.scatter(shown["truth"], ys, marker="D", s=28, color=ACCENT, zorder=3, label=_t("truth", labels))
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def write_figures(config: Mapping[str, Any], estimates_dir: str | Path, codebook: str | Path | None,
+                  truth: str | Path | None, out_dir: str | Path) -> list[Path]:
+    settings = TableSettings.from_config(config)
+    labels = Labels.from_csv(codebook, settings.language)
+    fig_cfg = config.get("figures", {})
+    formats = list(fig_cfg.get("formats", FIGURE_FORMATS))
+    dpi = int(fig_cfg.get("dpi", DEFAULT_DPI))
+    apply_style(settings.language)
+    paths: list[Path] = []
+    for name in planned_figures(config):
+        if name == "coefficients":
+            pairs = coefficient_pairs(config)
+            fig = draw_coefficients(read_models(estimates_dir, [p["model"] for p in pairs]), pairs, labels, settings)
+        elif name == "mediation_path":
+            fig = draw_mediation(read_models(estimates_dir, [fig_cfg["mediation"]])[fig_cfg["mediation"]], labels,
+                                 settings)
+        elif name == "marginal_effects":
+            fig = draw_marginal_effects(read_models(estimates_dir, [fig_cfg["moderation"]])[fig_cfg["moderation"]],
+                                        labels)
+        elif name == "heterogeneity_forest":
+            models = [m for m in fig_cfg.get("heterogeneity", []) if m in config.get("models", {})]
+            fig = draw_heterogeneity(read_models(estimates_dir, models), labels, settings, config.get("models"))
+        else:
+            with Path(truth).open(encoding="utf-8") as fh:  # type: ignore[arg-type]
+                estimands = json.load(fh)["estimands"]
+            fig = draw_truth(truth_matches(read_models(estimates_dir, sorted(config["models"])), estimands), labels)
+        paths += save_figure(fig, out_dir, name, formats, dpi)
+    return paths

@@ -51,14 +51,14 @@ endogeneity_iv,srdi_index,endogeneity_dwh,,,1.21,0.271,,,950,,95,{FE},diagnostic
 moderation_env,srdi_index,coinnov,0.12,0.04,3,0.003,0.04,0.2,1000,0.26,100,{FE},main,,,
 moderation_env,srdi_index,innov_env,0.002,0.001,2,0.046,0.00004,0.004,1000,0.26,100,{FE},main,,,
 moderation_env,srdi_index,coinnov:innov_env,0.01,0.004,2.5,0.0125,0.002,0.018,1000,0.26,100,{FE},main,,,
-moderation_env,srdi_index,coinnov@q25,0.06,0.045,1.33,0.183,-0.028,0.148,1000,,100,{FE},marginal_effect,delta,0.25,64
-moderation_env,srdi_index,coinnov@q50,0.12,0.04,3,0.003,0.04,0.2,1000,,100,{FE},marginal_effect,delta,0.5,70
-moderation_env,srdi_index,coinnov@q75,0.18,0.045,4,0.0001,0.092,0.268,1000,,100,{FE},marginal_effect,delta,0.75,76
+moderation_env,srdi_index,coinnov@q0.25,0.06,0.045,1.33,0.183,-0.028,0.148,1000,,100,{FE},marginal_effect,delta,0.25,64
+moderation_env,srdi_index,coinnov@q0.5,0.12,0.04,3,0.003,0.04,0.2,1000,,100,{FE},marginal_effect,delta,0.5,70
+moderation_env,srdi_index,coinnov@q0.75,0.18,0.045,4,0.0001,0.092,0.268,1000,,100,{FE},marginal_effect,delta,0.75,76
 """,
-    "het_soe": f"""{HEAD},equation,method,group
-het_soe,srdi_index,coinnov,0.15,0.05,3,0.003,0.05,0.25,700,0.25,70,{FE},group:0,,0
-het_soe,srdi_index,coinnov,0.05,0.06,0.83,0.41,-0.07,0.17,300,0.22,30,{FE},group:1,,1
-het_soe,srdi_index,coinnov,0.1,,,0.042,,,1000,,,{FE},difference,permutation,
+    "het_soe": f"""{HEAD},equation,method,group,group_a,group_b
+het_soe,srdi_index,coinnov,0.15,0.05,3,0.003,0.05,0.25,700,0.25,70,{FE},group:0,,0,,
+het_soe,srdi_index,coinnov,0.05,0.06,0.83,0.41,-0.07,0.17,300,0.22,30,{FE},group:1,,1,,
+het_soe,srdi_index,coinnov,0.1,,,0.042,,,1000,,,{FE},difference,permutation,,0,1
 """,
     "designation": f"""{HEAD},equation,method
 designation,srdi_designated,coinnov,0.09,0.03,3,0.003,0.031,0.149,1000,0.05,100,{FE},lpm,

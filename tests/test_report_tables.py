@@ -99,7 +99,7 @@ def test_heterogeneity_groups_and_permutation_difference(paths):
     header, panels = _grid(_build(paths, "heterogeneity"))  # het_region is not defined: left out
     assert header[-1] == ["", "0", "1"]
     assert panels[0] == [["Co-innovation", "0.150***", "0.050"], ["", "(0.050)", "(0.060)"]]
-    assert panels[2] == [["Difference of Co-innovation [permutation p]", "", "0.100 [0.042]"]]
+    assert panels[2] == [["Difference of Co-innovation (0 − 1) [permutation p]", "", "0.100 [0.042]"]]
 
 
 def test_moderation_interaction_and_marginal_effects(paths):

@@ -30,7 +30,8 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-TEXT_COLUMNS = ("model", "outcome", "term", "fe", "vcov", "dropped_terms", "equation", "method", "group")
+TEXT_COLUMNS = ("model", "outcome", "term", "fe", "vcov", "dropped_terms", "equation", "method", "group", "group_a",
+                "group_b")
 
 
 def read_estimates(path: str | Path) -> pd.DataFrame:

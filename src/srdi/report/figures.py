@@ -146,11 +146,11 @@ def draw_marginal_effects(frame: pd.DataFrame, labels: Labels) -> Figure:
 
 def draw_heterogeneity(estimates: Mapping[str, pd.DataFrame], labels: Labels, settings: TableSettings,
                        model_specs: Mapping[str, Any] | None = None) -> Figure:
-    """One row per subgroup; the grouping variable (spec key `by` or `group`) names the rows when known."""
+    """One row per subgroup; the grouping variable (spec key `group_by`) names the rows when known."""
     names, est, lo, hi, notes = [], [], [], [], []
     for model, frame in estimates.items():
         spec = (model_specs or {}).get(model, {})
-        by = spec.get("by") or spec.get("group")
+        by = spec.get("group_by") or spec.get("by")
         prefix = f"{labels.var(by)} =" if isinstance(by, str) else f"{model}:"
         diff = frame[frame["equation"] == "difference"]
         groups = [e for e in dict.fromkeys(frame["equation"]) if e.startswith("group:")]

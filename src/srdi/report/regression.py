@@ -208,6 +208,9 @@ class RegressionTableBuilder:
 
     def _marginal(self, grid: _PanelGrid, r: Any, frame: pd.DataFrame, col: int) -> None:
         x, _, q = str(r.term).partition("@q")
+        at = getattr(r, "at_quantile", None)
+        if not missing(at):  # a share (0.25) or a percentile (25); shown as p25
+            q = f"{float(at) * 100 if float(at) <= 1 else float(at):g}"
         panel = self.labels.word("marginal_panel", term=self.labels.var(x))
         label = self.labels.word("at_quantile", q=q, moderator=self._moderator(frame, x))
         grid.put(panel, label, col, self.coef(r.estimate, r.p_value))
@@ -217,6 +220,9 @@ class RegressionTableBuilder:
         panel, term = self.labels.word("diagnostics_panel"), str(r.term)
         if r.equation == "difference":
             label = self.labels.word("difference", term=self.labels.var(term))
+            a, b = getattr(r, "group_a", None), getattr(r, "group_b", None)
+            if not missing(a) and not missing(b):  # several groups: one row per compared pair
+                label = label.replace(" [", f" ({a} − {b}) [", 1)
             grid.put(panel, label, last, f"{fixed(r.estimate, self.settings.digits)} [{fixed(r.p_value, 3)}]")
         elif term == "kp_rk_wald_f":
             grid.put(panel, self.labels.word(term), cols.get("first_stage", first), fixed(r.statistic, 2))

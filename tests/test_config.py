@@ -33,11 +33,11 @@ def test_wrong_type_is_named_with_its_path(shipped):
     bad = copy.deepcopy(shipped)
     bad["seed"] = "abc"
     name = sorted(bad["models"])[0]
-    bad["models"][name]["fe"] = ["firm"]
+    bad["models"][name]["fe"] = ["firm^"]  # a column name is a valid effect; a dangling "^" is not
     with pytest.raises(ConfigError) as err:
         validate_config(bad)
     assert "seed: 'abc' is not of type 'integer'" in str(err.value)
-    assert f"models.{name}.fe[0]: 'firm' is not one of" in str(err.value)
+    assert f"models.{name}.fe[0]: 'firm^' does not match" in str(err.value)
 
 
 def test_unknown_model_key_is_named(shipped):

@@ -1,5 +1,6 @@
 # srdi-pipeline: raw exports (or the synthetic demo) -> validated tables -> text measures -> firm-year panel
-# -> one estimates file per model. Only config loading, includes and the final targets live here.
+# -> one estimates file per model -> tables, figures and the HTML report. Only config loading, includes and the
+# final targets live here.
 
 configfile: "config.yaml"
 
@@ -10,6 +11,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/text.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -19,4 +21,6 @@ rule all:
         f"{TABLES}/descriptives.csv",
         expand(ESTIMATE, name=sorted(config["models"])),
         PROVENANCE,
+        PUBLICATION,
+        REPORT,
     default_target: True

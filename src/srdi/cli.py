@@ -75,6 +75,31 @@ def _provenance(a: argparse.Namespace) -> None:
     write_provenance(json.loads(a.config_json), a.inputs, a.outputs, a.out)
 
 
+def _table(a: argparse.Namespace) -> None:
+    from srdi.report.tables import write_regression_table
+
+    write_regression_table(json.loads(a.config_json), a.name, a.estimates_dir, a.codebook, a.provenance, a.out_dir)
+
+
+def _describe_tables(a: argparse.Namespace) -> None:
+    from srdi.report.tables import write_describe_tables
+
+    write_describe_tables(json.loads(a.config_json), a.tables_dir, a.codebook, a.provenance, a.out_dir)
+
+
+def _figures(a: argparse.Namespace) -> None:
+    from srdi.report.figures import write_figures
+
+    write_figures(json.loads(a.config_json), a.estimates_dir, a.codebook, a.truth, a.out_dir)
+
+
+def _report(a: argparse.Namespace) -> None:
+    from srdi.report.html_report import write_report
+
+    write_report(json.loads(a.config_json), a.tables_dir, a.figures_dir, a.estimates_dir, a.codebook,
+                 a.provenance, a.captions, a.template, a.out)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m srdi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +168,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", nargs="+", required=True, help="input files or folders to hash")
     p.add_argument("--out", required=True)
     p.add_argument("outputs", nargs="*")
+
+    p = add("table", _table, "render one regression table of tables.regressions in every format")
+    p.add_argument("--config-json", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--estimates-dir", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--provenance", required=True)
+    p.add_argument("--out-dir", required=True)
+
+    p = add("describe-tables", _describe_tables, "render sample construction, descriptives and correlations")
+    p.add_argument("--config-json", required=True)
+    p.add_argument("--tables-dir", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--provenance", required=True)
+    p.add_argument("--out-dir", required=True)
+
+    p = add("figures", _figures, "draw the figures the config's models allow (PNG and PDF)")
+    p.add_argument("--config-json", required=True)
+    p.add_argument("--estimates-dir", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--truth", default=None, help="the demo's truth.json (demo mode only)")
+    p.add_argument("--out-dir", required=True)
+
+    p = add("report", _report, "write the self-contained HTML report")
+    p.add_argument("--config-json", required=True)
+    p.add_argument("--tables-dir", required=True)
+    p.add_argument("--figures-dir", required=True)
+    p.add_argument("--estimates-dir", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--provenance", required=True)
+    p.add_argument("--captions", required=True)
+    p.add_argument("--template", required=True)
+    p.add_argument("--out", required=True)
     return parser
 
 

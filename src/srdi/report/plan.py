@@ -62,3 +62,17 @@ def planned_figures(config: Mapping[str, Any]) -> list[str]:
 
 def table_files(name: str, formats: tuple[str, ...] = TABLE_FORMATS) -> list[str]:
     return [f"{name}.{ext}" for ext in formats]
+
+
+def one_of(names: list[str]) -> str:
+    """A wildcard regex matching exactly these names (none: a regex that matches nothing)."""
+    import re
+
+    return "|".join(re.escape(n) for n in names) if names else "(?!)"
+
+
+def report_parts(config: Mapping[str, Any], tables_dir: str | None, figures_dir: str | None) -> list[str]:
+    """Files the report embeds: each table's HTML (given tables_dir) and each figure's PNG (given figures_dir)."""
+    tables = [*describe_tables(config), *planned_tables(config)]
+    parts = [f"{tables_dir}/{t}.html" for t in tables] if tables_dir else []
+    return parts + ([f"{figures_dir}/{f}.png" for f in planned_figures(config)] if figures_dir else [])

@@ -80,6 +80,7 @@ class RegressionTableBuilder:
         self.settings = settings
         self.entity = entity
         self.time = time
+        self.model_specs: Mapping[str, Any] = {}
 
     # -- cells ---------------------------------------------------------------------------------------------
     def coef(self, est: Any, p: Any) -> str:
@@ -93,7 +94,9 @@ class RegressionTableBuilder:
     def _equation_label(self, c: Column) -> str:
         if c.equation.startswith("group:"):
             group = _first(c.rows, "group")
-            return str(group if group is not None else c.equation.split(":", 1)[1])
+            value = str(group if group is not None else c.equation.split(":", 1)[1])
+            by = self.model_specs.get(c.model, {}).get("group_by")
+            return f"{self.labels.var(by)} = {value}" if isinstance(by, str) else value
         if c.equation == "main":
             return ""
         try:
@@ -115,6 +118,7 @@ class RegressionTableBuilder:
     # -- table ---------------------------------------------------------------------------------------------
     def build(self, name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd.DataFrame],
               model_specs: Mapping[str, Any], stamp: Stamp | None) -> Table:
+        self.model_specs = model_specs
         columns = _columns(estimates)
         if not columns:
             raise ValueError(f"table {name!r}: none of its models {list(spec.get('models', []))} has estimates")

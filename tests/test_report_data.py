@@ -40,6 +40,8 @@ mechanism,srdi_index,indirect,0.05,0.0224,2.236,0.0253,0.006,0.094,900,,,{FE},in
 mechanism,srdi_index,indirect,0.05,,,,0.012,0.095,900,,,{FE},indirect,bootstrap_percentile
 mechanism,srdi_index,indirect,0.05,,,,0.011,0.093,900,,,{FE},indirect,bootstrap_bc
 mechanism,srdi_index,proportion_mediated,0.25,,,,,,900,,,{FE},indirect,
+mechanism,srdi_index,coinnov,0.2,0.05,4,0.0001,0.1,0.3,900,0.3,90,{FE},jiang_two_step,two_step
+mechanism,digital,coinnov,0.5,0.1,5,0.00001,0.3,0.7,900,0.2,90,{FE},jiang_two_step,two_step
 """,
     "endogeneity_iv": f"""{HEAD},equation,method
 endogeneity_iv,coinnov,coinnov_loo,0.8,0.1,8,0,0.6,1,950,0.4,95,{FE},first_stage,

@@ -11,6 +11,9 @@ import pandas as pd
 # Equations holding derived quantities or tests rather than a regression's coefficients.
 DERIVED_EQUATIONS = ("indirect", "diagnostic", "difference", "marginal_effect")
 DERIVED_TERMS = ("indirect", "proportion_mediated")
+# Rows repeating other equations for another presentation (mediation's Jiang (2022) two-step rows repeat the
+# total and mediator equations, which the table already shows as columns): dropped on reading.
+REPEATED_EQUATIONS = ("jiang_two_step",)
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -18,6 +21,7 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     if "equation" not in out.columns:
         out["equation"] = "main"
     out["equation"] = out["equation"].astype(object).fillna("main").astype(str)
+    out = out[~out["equation"].isin(REPEATED_EQUATIONS)].reset_index(drop=True)
     if "method" not in out.columns:
         out["method"] = ""
     out["method"] = out["method"].astype(object).fillna("").astype(str)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,21 @@ def draw_coefficients(estimates: Mapping[str, pd.DataFrame], pairs: Sequence[Map
     return fig
 
 
+BOX_W, BOX_H = 0.30, 0.17
+
+
+def _wrap(text: str, labels: Labels, width: int = 22) -> str:
+    """Break a long label over lines (Chinese has no spaces: break by characters)."""
+    if labels.language == "zh":
+        width = round(width * 0.55)
+        return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    return textwrap.fill(text, width)
+
+
 def _box(ax: Any, xy: tuple[float, float], text: str) -> None:
-    ax.add_patch(FancyBboxPatch((xy[0] - 0.13, xy[1] - 0.07), 0.26, 0.14, boxstyle="round,pad=0.01",
+    ax.add_patch(FancyBboxPatch((xy[0] - BOX_W / 2, xy[1] - BOX_H / 2), BOX_W, BOX_H, boxstyle="round,pad=0.01",
                                 fc="white", ec=INK, lw=1.2))
-    ax.text(*xy, text, ha="center", va="center", wrap=True)
+    ax.text(*xy, text, ha="center", va="center")
 
 
 def _arrow(ax: Any, a: tuple[float, float], b: tuple[float, float], text: str, offset: tuple[float, float]) -> None:
@@ -100,15 +112,18 @@ def draw_mediation(frame: pd.DataFrame, labels: Labels, settings: TableSettings)
         r = _row(frame, term, eq)
         return "" if r is None else fixed(r["estimate"], d) + settings.stars_for(r["p_value"])
 
-    fig, ax = new_figure(3.2)
+    fig, ax = new_figure(3.4)
     ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
-    px, pm, py = (0.15, 0.3), (0.5, 0.8), (0.85, 0.3)
-    _box(ax, px, labels.var(x)), _box(ax, pm, labels.var(m)), _box(ax, py, labels.var(y))
-    _arrow(ax, (px[0] + 0.05, px[1] + 0.08), (pm[0] - 0.13, pm[1] - 0.03), f"a = {coef(x, 'mediator')}", (-0.07, 0.04))
-    _arrow(ax, (pm[0] + 0.13, pm[1] - 0.03), (py[0] - 0.05, py[1] + 0.08), f"b = {coef(m, 'outcome')}", (0.07, 0.04))
+    px, pm, py = (0.17, 0.32), (0.5, 0.8), (0.83, 0.32)
+    for xy, name in ((px, x), (pm, m), (py, y)):
+        _box(ax, xy, _wrap(labels.var(name), labels))
+    _arrow(ax, (0.25, px[1] + BOX_H / 2), (pm[0] - BOX_W / 2, pm[1] - 0.02), f"a = {coef(x, 'mediator')}",
+           (-0.1, 0.03))
+    _arrow(ax, (pm[0] + BOX_W / 2, pm[1] - 0.02), (0.75, py[1] + BOX_H / 2), f"b = {coef(m, 'outcome')}",
+           (0.1, 0.03))
     total = coef(x, "total")
-    _arrow(ax, (px[0] + 0.13, px[1]), (py[0] - 0.13, py[1]),
-           f"c′ = {coef(x, 'outcome')}" + (f"   (c = {total})" if total else ""), (0, -0.06))
+    _arrow(ax, (px[0] + BOX_W / 2, px[1]), (py[0] - BOX_W / 2, py[1]),
+           f"c′ = {coef(x, 'outcome')}" + (f"\n(c = {total})" if total else ""), (0, -0.09))
     sobel = frame[(frame["equation"] == "indirect") & (frame["term"] == "indirect") & (frame["method"] == "sobel")]
     lines = []
     if len(sobel):
@@ -121,7 +136,7 @@ def draw_mediation(frame: pd.DataFrame, labels: Labels, settings: TableSettings)
             b = boot.iloc[0]
             ci = f"[{fixed(b['conf_low'], d)}, {fixed(b['conf_high'], d)}]"
             lines.append(_t("boot", labels, ci=ci) + (" (BC)" if method == "bootstrap_bc" else ""))
-    ax.text(0.5, 0.06, "\n".join(lines), ha="center", va="center", fontsize=9)
+    ax.text(0.5, 0.0, "\n".join(lines), ha="center", va="bottom", fontsize=9)
     return fig
 
 
@@ -140,7 +155,7 @@ def draw_marginal_effects(frame: pd.DataFrame, labels: Labels) -> Figure:
     ax.plot(xv, est, "o-", color=INK, ms=4)
     ax.axhline(0, color=MUTED, lw=0.8, ls="--")
     ax.set_xlabel(labels.var(mod_name))
-    ax.set_ylabel(_t("me_y", labels, x=labels.var(x)))
+    ax.set_ylabel(_wrap(_t("me_y", labels, x=labels.var(x)), labels, width=34))
     return fig
 
 

@@ -1,41 +1,14 @@
 """Issue 3 on the demo: every proxy built from the raw tables and texts equals the value the DGP planted
 (truth_latent.parquet), and correlates with its latent driver as the DGP implies."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-
-from srdi.demo import generate_demo
-from srdi.demo.scales import get_scale
-from srdi.ingest import build_base_panel, ingest_raw
-from srdi.panel import build_panel
-from srdi.text import combine_shards, count_year
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def merged(tmp_path_factory) -> pd.DataFrame:
-    work = tmp_path_factory.mktemp("proxies")
-    raw, interim = work / "raw", work / "interim"
-    generate_demo(raw, scale="small", seed=11)
-    ingest_raw(raw, ROOT / "data/mappings/csmar_fields.yaml", interim)
-    build_base_panel(interim, interim / "base.parquet")
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    dictionaries = {k: str(ROOT / v) for k, v in config["text"]["dictionaries"].items()}
-    shards = []
-    for year in get_scale("small").years:
-        shards.append(interim / f"text_{year}.parquet")
-        count_year(raw / "mdna", year, dictionaries, shards[-1], negation={"window": 5})
-    combine_shards(shards, interim / "text.parquet")
-    settings = {"composite": "entropy", "sample": {}, "winsorize": {"columns": []}}
-    panel = build_panel(interim / "base.parquet", interim / "text.parquet", work / "panel.parquet",
-                        work / "codebook.csv", work / "tables", settings)
-    truth = pd.read_parquet(raw / "truth_latent.parquet").rename(columns={"Stkcd": "stkcd"})
-    return panel.merge(truth, on=["stkcd", "year"], suffixes=("", "_true"), validate="one_to_one")
+def merged(small_demo) -> pd.DataFrame:
+    return small_demo[0]
 
 
 @pytest.mark.parametrize("proxy", ["ci_collab", "ci_data", "ci_chain", "ci_eco", "digital",

@@ -239,6 +239,18 @@ def _write_texts(out: Path, sim: Sim, rng: np.random.Generator) -> list[str]:
     return paths
 
 
+def simulate_latent(scale: str = "tiny", seed: int = 20250403) -> pd.DataFrame:
+    """The firm-year latent table of one demo draw (truth_latent.parquet's content) without writing any file.
+
+    For Monte Carlo studies: the proxies the pipeline builds from the raw tables equal these columns exactly
+    (tests/test_proxies_demo.py), so estimators can be replicated on many draws cheaply.
+    """
+    sc = get_scale(scale)
+    streams = _streams(int(seed))
+    sim = simulate(streams, sc, make_firms(streams["firms"], sc), all_params())
+    return _latent_frame(sim)
+
+
 def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403) -> dict:
     """Write the synthetic raw tables, MD&A texts, truth.json and manifest.json to `out_dir`; return the manifest.
 

@@ -308,6 +308,8 @@ def fit_iv(
     base = spec.base
     data, n_missing = _prepare(df, spec, entity, time)
 
+    if set(base.fe) - {"entity", "time"}:
+        raise ValueError(f"model {spec.name!r}: this kind absorbs only entity and time effects, got {list(base.fe)}")
     fe_cols = [entity if f == "entity" else time for f in base.fe]
     n_singletons = 0
     if fe_cols:

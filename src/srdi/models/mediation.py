@@ -217,6 +217,8 @@ def common_sample(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) -
     in_sample = _sample_mask(df, ms)
     keep = in_sample & work.notna().all(axis=1).to_numpy()
     n_missing = int(in_sample.sum() - keep.sum())
+    if set(ms.fe) - {"entity", "time"}:
+        raise ValueError(f"model {ms.name!r}: this kind absorbs only entity and time effects, got {list(ms.fe)}")
     fe_cols = [entity if f == "entity" else time for f in ms.fe]
     n_singletons = 0
     if fe_cols and keep.any():

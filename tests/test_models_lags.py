@@ -61,3 +61,23 @@ def test_non_integer_time_is_an_error():
     df.loc[10, "year"] = 2018.5
     with pytest.raises(ValueError, match="whole numbers"):
         lag_by_time(df, ["x"], "stkcd", "year")
+
+
+def test_model_lag_years_two_uses_the_value_two_calendar_years_earlier():
+    import numpy as np
+    import pandas as pd
+
+    from srdi.models import fit_panel
+
+    rng = np.random.default_rng(0)
+    rows = [(f, y) for f in range(60) for y in range(2010, 2020) if not (f % 7 == 0 and y == 2014)]
+    d = pd.DataFrame(rows, columns=["firm", "year"])
+    d["x"] = rng.normal(size=len(d))
+    d["y"] = rng.normal(size=len(d))
+    prev2 = d[["firm", "year", "x"]].assign(year=d["year"] + 2).rename(columns={"x": "x2"})
+    manual = d.merge(prev2, on=["firm", "year"], how="left").drop(columns="x").rename(columns={"x2": "x"})
+    spec = {"kind": "panel", "outcome": "y", "regressors": ["x"], "vcov": {"type": "robust"}}
+    got = fit_panel(d, {**spec, "lag_years": 2}, "firm", "year")
+    ref = fit_panel(manual, {**spec, "lag": []}, "firm", "year")
+    assert got.nobs == ref.nobs
+    np.testing.assert_allclose(got.params, ref.params, rtol=1e-12)

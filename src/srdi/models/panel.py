@@ -180,7 +180,7 @@ def fit_panel(
     spec = parse_spec(spec, name, entity, time) if not isinstance(spec, ModelSpec) else spec
     check_columns(spec, df.columns, entity, time)
     df = df.reset_index(drop=True)  # copy-on-write: no data is copied
-    lagged = lag_by_time(df, spec.lag, entity, time) if spec.lag else None
+    lagged = lag_by_time(df, spec.lag, entity, time, k=spec.lag_years) if spec.lag else None
 
     def column(col: str) -> pd.Series:
         return lagged[col] if lagged is not None and col in spec.lag else df[col]

@@ -15,7 +15,7 @@ FE_NAMES = ("entity", "time")  # aliases of the panel's key columns; the default
 # one fe term: a column name, or columns interacted with "^" (fixest style), e.g. "industry^year"
 FE_PATTERN = re.compile(r"^[^\^\s]+(\^[^\^\s]+)*$")
 VCOV_TYPES = ("cluster", "robust", "unadjusted")
-ALLOWED_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "sample"})
+ALLOWED_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "lag_years", "sample"})
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,10 @@ class ModelSpec:
     fe: tuple[str, ...]  # effect terms as written: "entity", "time", a column, or "a^b"; () = pooled OLS
     vcov_type: str  # "cluster" | "robust" | "unadjusted"
     cluster_by: tuple[str, ...]  # panel column names; empty unless vcov_type == "cluster"
-    lag: tuple[str, ...]  # terms replaced by their value in the previous calendar year
+    lag: tuple[str, ...]  # terms replaced by their value `lag_years` calendar years earlier
     sample: str | None = None
     kind: str = "panel"
+    lag_years: int = 1
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -142,6 +143,10 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
     if not_terms:
         raise ValueError(f"model {name!r}: lag names {not_terms}, which are not regressors or controls")
 
+    lag_years = raw.get("lag_years", 1)
+    if isinstance(lag_years, bool) or not isinstance(lag_years, int) or lag_years < 1:
+        raise ValueError(f"model {name!r}: lag_years must be a positive integer, got {lag_years!r}")
+
     sample = raw.get("sample")
     if sample is not None and (not isinstance(sample, str) or not sample.strip()):
         raise ValueError(f"model {name!r}: sample must be a non-empty pandas query string, got {sample!r}")
@@ -156,6 +161,7 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
         cluster_by=by,
         lag=lag,
         sample=sample,
+        lag_years=lag_years,
     )
 
 

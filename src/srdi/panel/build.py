@@ -12,6 +12,7 @@ import pandas as pd
 from srdi.atomic import write_csv, write_parquet
 from srdi.indices import composite_index
 from srdi.panel.codebook import codebook
+from srdi.panel.regions import add_regions
 from srdi.sample import SampleRules, construct_sample
 
 COINNOV_PARTS = ("ci_collab", "ci_data", "ci_chain", "ci_eco")
@@ -67,6 +68,7 @@ def build_panel(
     text = pd.read_parquet(text_path)
     panel = merge_text(base, text)
     panel["srdi_novel_pat"] = np.log1p(panel["n_invention"])
+    panel = add_regions(panel)
     rules = sample_rules(settings)
     # The composites' weights come from the firm-years that pass the structural filters (finance, ST, Lev);
     # the sample's `require` step may name the composites, so it runs after them.

@@ -65,6 +65,7 @@ def test_report_is_self_contained_and_shows_provenance(report):
     assert "0123456789abcdef0123" in html  # commit
     assert "2026-01-01T00:00:00" not in html  # the provenance timestamp stays in provenance.json
     assert "pandas</td><td>3.1.1" in html
+    assert "matplotlib</td><td>" in html and "mplfonts</td><td>" in html
     assert "data/raw/mdna</td><td>1</td>" in html
 
 

@@ -46,6 +46,7 @@ def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, 
         if all(instance.get(key) == rule.get("const") for key, rule in condition.items()) and "then" in branch:
             _fill_defaults(instance, branch["then"], root)
     for key, sub in schema.get("properties", {}).items():
+        sub = _resolve(sub, root)
         if key not in instance and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])
         if key in instance:

@@ -18,6 +18,9 @@ ESTIMATES = {
 baseline,srdi_index,coinnov,0.12345,0.04,3.08625,0.002,0.045,0.202,1000,0.2512,100,{FE}
 baseline,srdi_index,size,-0.0206,0.01,-2.06,0.04,-0.04,-0.001,1000,0.2512,100,{FE}
 """,
+    "pooled_ols": f"""{HEAD}
+pooled_ols,srdi_index,coinnov,0.5,0.03,16.7,0,0.44,0.56,1100,0.3,110,none,cluster:stkcd
+""",
     "channel_spec": f"""{HEAD}
 channel_spec,srdi_spec,ci_collab,0.031,0.012,2.58,0.011,0.007,0.055,990,0.11,99,{FE}
 channel_spec,srdi_spec,size,0.01,0.01,1,0.3,-0.01,0.03,990,0.11,99,{FE}

@@ -119,6 +119,16 @@ def test_binary_lpm_and_clogit_columns(paths):
                          ["Observations", "1,000", "600"], ["Within R²", "0.050", ""], ["Clusters", "100", "100"]]
 
 
+def test_pooled_columns_report_r2_and_fe_columns_within_r2(paths):
+    config = example_config()
+    config["tables"]["regressions"]["grid"] = {"title": "Grid", "models": ["pooled_ols", "baseline"],
+                                              "terms": ["coinnov"]}
+    table = build_regression_table(config, "grid", paths["estimates"], paths["codebook"], None)
+    assert table.panels[1].rows == [["Controls", "No", "Yes"], ["Firm FE", "No", "Yes"], ["Year FE", "No", "Yes"],
+                                    ["Observations", "1,100", "1,000"], ["R²", "0.300", ""],
+                                    ["Within R²", "", "0.251"], ["Clusters", "110", "100"]]
+
+
 def test_column_labels_span_their_model(paths):
     config = example_config()
     config["tables"]["regressions"]["mix"] = {"title": "Mix", "models": ["baseline", "mechanism"],

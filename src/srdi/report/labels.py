@@ -14,6 +14,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "fe_time": ("Year FE", "年份固定效应"),
     "nobs": ("Observations", "观测值"),
     "r2_within": ("Within R²", "组内R²"),
+    "r2": ("R²", "R²"),
     "n_clusters": ("Clusters", "聚类数"),
     "yes": ("Yes", "是"),
     "no": ("No", "否"),

@@ -175,9 +175,12 @@ class RegressionTableBuilder:
             label = self.labels.word(f"fe_{fe}") if fe in FE_ORDER else f"{self.labels.var(fe)} FE"
             rows.append([label] + [yes if fe in s else no for s in fe_sets])
         rows.append([self.labels.word("nobs")] + [integer(_first(c.rows, "nobs")) for c in columns])
+        # Pooled columns report the centred R², FE columns the within R² (fixest etable's two rows).
         r2 = [_first(c.rows, "r2_within") for c in columns]
-        if any(not missing(v) for v in r2):
-            rows.append([self.labels.word("r2_within")] + [fixed(v, 3) for v in r2])
+        for key, pooled in (("r2", True), ("r2_within", False)):
+            cells = [fixed(v, 3) if (not s) == pooled else "" for v, s in zip(r2, fe_sets, strict=True)]
+            if any(cells):
+                rows.append([self.labels.word(key), *cells])
         clusters = [_first(c.rows, "n_clusters") for c in columns]
         if any(not missing(v) for v in clusters):
             rows.append([self.labels.word("n_clusters")] + [integer(v) for v in clusters])

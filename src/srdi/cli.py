@@ -64,9 +64,9 @@ def _describe(a: argparse.Namespace) -> None:
 
 
 def _estimate(a: argparse.Namespace) -> None:
-    from srdi.models import run_model
+    from srdi.models import run_models
 
-    run_model(a.panel, json.loads(a.spec), a.name, a.entity, a.time, a.out, seed=a.seed)
+    run_models(a.panel, json.loads(a.specs), json.loads(a.seeds), a.entity, a.time, a.out_dir)
 
 
 def _provenance(a: argparse.Namespace) -> None:
@@ -154,14 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--variables", nargs="+", required=True)
     p.add_argument("--tables-dir", required=True)
 
-    p = add("estimate", _estimate, "estimate one named model and write its tidy estimates")
+    p = add("estimate", _estimate, "estimate named models in one process; one tidy estimates file per model")
     p.add_argument("--panel", required=True)
-    p.add_argument("--name", required=True)
-    p.add_argument("--spec", required=True, help="the model's config entry as JSON")
+    p.add_argument("--specs", required=True, help="JSON object: model name -> its config entry")
+    p.add_argument("--seeds", required=True, help="JSON object: model name -> seed of its random steps")
     p.add_argument("--entity", required=True)
     p.add_argument("--time", required=True)
-    p.add_argument("--seed", type=int, required=True, help="seed of the model's random steps")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out-dir", required=True)
 
     p = add("provenance", _provenance, "record config, input hashes, versions and commit")
     p.add_argument("--config-json", required=True)

@@ -1,23 +1,33 @@
-# One estimates file per named model of config.yaml, and the run's provenance record.
+# Estimates: one job per model kind fits all models of that kind in one process (one Python start-up per kind,
+# not per specification; benchmarks/results/spec_grid.md) and writes one estimates file per model.
+# Then the run's provenance record.
 
+MODEL_KINDS = {}
+for _name, _spec in sorted(config["models"].items()):
+    MODEL_KINDS.setdefault(_spec["kind"], []).append(_name)
 
-rule estimate:
-    output:
-        ESTIMATE,
-    input:
-        panel=PANEL,
-        code=code("models"),
-    params:
-        py=PY,
-        entity=ENTITY,
-        time=TIME,
-        spec=lambda wc: json.dumps(config["models"][wc.name], sort_keys=True),
-        seed=lambda wc: derive_seed(config["seed"], f"model:{wc.name}"),
-    log:
-        f"{LOGS}/estimate_{{name}}.log",
-    shell:
-        "{params.py} estimate --panel {input.panel} --name {wildcards.name} --spec {params.spec:q}"
-        " --entity {params.entity} --time {params.time} --seed {params.seed} --out {output} > {log} 2>&1"
+for _kind, _names in MODEL_KINDS.items():
+
+    rule:
+        name:
+            f"estimate_{_kind}"
+        output:
+            expand(ESTIMATE, name=_names),
+        input:
+            panel=PANEL,
+            code=code("models"),
+        params:
+            py=PY,
+            entity=ENTITY,
+            time=TIME,
+            specs=json.dumps({n: config["models"][n] for n in _names}, sort_keys=True),
+            seeds=json.dumps({n: derive_seed(config["seed"], f"model:{n}") for n in _names}, sort_keys=True),
+            out_dir=lambda wc, output: Path(output[0]).parent,
+        log:
+            f"{LOGS}/estimate_{_kind}.log",
+        shell:
+            "{params.py} estimate --panel {input.panel} --specs {params.specs:q} --seeds {params.seeds:q}"
+            " --entity {params.entity} --time {params.time} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule provenance:

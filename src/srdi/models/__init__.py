@@ -6,7 +6,7 @@ Public API: `run_model` (what the pipeline calls), `fit_panel` + `tidy` (library
 
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import CollinearityWarning, PanelResult, fit_panel
-from srdi.models.run import run_model
+from srdi.models.run import run_model, run_models
 from srdi.models.spec import ModelSpec, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 
@@ -19,5 +19,6 @@ __all__ = [
     "lag_by_time",
     "parse_spec",
     "run_model",
+    "run_models",
     "tidy",
 ]

@@ -159,15 +159,24 @@ def fit_clogit(rows: pd.DataFrame, spec: ModelSpec, entity: str, time: str) -> C
     y = rows[spec.outcome].to_numpy(dtype=float)
     model = ConditionalLogit(y, x, groups=firm)
     # BFGS is robust from zero but stops early (statsmodels does not forward gtol); Newton polishes.
-    start = model.fit(method="bfgs", maxiter=1000, disp=False).params
-    res = model.fit(method="newton", start_params=start, maxiter=100, disp=False)
-    params = np.asarray(res.params)
     clusters, label = _cluster_codes(rows, spec, entity)
-    if clusters is None:
-        cov = np.asarray(res.cov_params())
-        n_clusters = None
-    else:
-        cov, n_clusters = _cluster_cov(model, params, firm, clusters)
+    try:
+        start = model.fit(method="bfgs", maxiter=1000, disp=False).params
+        res = model.fit(method="newton", start_params=start, maxiter=100, disp=False)
+        params = np.asarray(res.params)
+        if clusters is None:
+            cov = np.asarray(res.cov_params())
+            n_clusters = None
+        else:
+            cov, n_clusters = _cluster_cov(model, params, firm, clusters)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        # statsmodels cannot invert the information matrix: the likelihood is flat in some direction, which
+        # happens when too few firms change their outcome for this many regressors.
+        raise ValueError(
+            f"model {spec.name!r}: the conditional logit's information matrix is singular at the estimate "
+            f"({int(firm.max()) + 1} firms with a change in {spec.outcome!r}, {x.shape[1]} regressors); "
+            f"use fewer regressors, a larger sample or methods: [lpm] ({err})"
+        ) from err
     idx = [names.index(t) for t in kept_terms]
     sub = cov[np.ix_(idx, idx)]
     return ClogitResult(

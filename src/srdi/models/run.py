@@ -1,9 +1,11 @@
-"""The one call a Snakemake rule makes: panel file + model spec -> tidy estimates csv."""
+"""Panel file + model spec(s) -> tidy estimates csv(s): what the estimate rules call (`run_models`, one process
+per model kind) and the single-model library call (`run_model`)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,3 +34,26 @@ def run_model(
     frame = fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, seed)
     write_csv(out_path, frame, float_format=FLOAT_FORMAT)
     return frame
+
+
+def run_models(
+    panel_path: str | os.PathLike[str],
+    specs: Mapping[str, Mapping[str, Any]],
+    seeds: Mapping[str, int],
+    entity: str,
+    time: str,
+    out_dir: str | os.PathLike[str],
+) -> dict[str, pd.DataFrame]:
+    """Fit several models on one read of the panel and write `<out_dir>/<name>.csv` for each.
+
+    A specification grid then pays Python start-up and the panel read once per batch, not once per model.
+    Every model is fitted before any file is written, so a failing model leaves no estimates of its batch.
+    """
+    panel = pd.read_parquet(panel_path)
+    frames = {
+        name: fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, int(seeds[name]))
+        for name, spec in sorted(specs.items())
+    }
+    for name, frame in frames.items():
+        write_csv(Path(out_dir) / f"{name}.csv", frame, float_format=FLOAT_FORMAT)
+    return frames

@@ -29,7 +29,8 @@ import pandas as pd
 
 from srdi.models.hdfe import Absorber
 from srdi.models.moderation import check_keys, estimation_rows, fe_codes, panel_spec
-from srdi.models.panel import SAMPLE_FLAG, PanelResult, _independent_columns, fit_panel
+from srdi.models.panel import PanelResult, _independent_columns, fit_panel
+from srdi.models.rows import SAMPLE_FLAG
 from srdi.models.spec import ModelSpec, check_columns
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import singleton_mask

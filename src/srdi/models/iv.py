@@ -36,7 +36,8 @@ from scipy import stats
 
 from srdi.models.instruments import leave_one_out_mean, loo_name
 from srdi.models.lags import lag_by_time
-from srdi.models.panel import COLLINEAR_TOL, SAMPLE_FLAG, CollinearityWarning
+from srdi.models.panel import COLLINEAR_TOL, CollinearityWarning
+from srdi.models.rows import numeric_matrix, sample_mask
 from srdi.models.spec import ModelSpec, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS
 from srdi.models.vcov import compute_vcov
@@ -197,21 +198,6 @@ class IVResult:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _matrix(frame: pd.DataFrame, cols: Sequence[str], name: str) -> np.ndarray:
-    out = np.empty((len(frame), len(cols)))
-    for j, col in enumerate(cols):
-        series = frame[col]
-        if pd.api.types.is_bool_dtype(series):
-            series = series.astype(float)
-        if not pd.api.types.is_numeric_dtype(series):
-            raise ValueError(f"model {name!r}: column {col!r} is not numeric (dtype {series.dtype})")
-        values = series.to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            raise ValueError(f"model {name!r}: column {col!r} has infinite values")
-        out[:, j] = values
-    return out
-
-
 def _residual(col: np.ndarray, basis: np.ndarray) -> np.ndarray:
     r = col.copy()
     for _ in range(2):  # re-orthogonalise once: classical Gram-Schmidt loses orthogonality
@@ -227,18 +213,6 @@ def _in_span(col_d: np.ndarray, col_raw: np.ndarray, basis: np.ndarray) -> tuple
     if scale == 0 or norm <= COLLINEAR_TOL * scale:
         return True, basis
     return False, np.column_stack([basis, r / norm])
-
-
-def _sample(df: pd.DataFrame, query: str | None, name: str) -> np.ndarray:
-    if not query:
-        return np.ones(len(df), dtype=bool)
-    try:
-        mask = df.eval(query)
-    except Exception as exc:  # pandas raises many types for a bad query
-        raise ValueError(f"model {name!r}: sample query {query!r} failed: {exc}") from exc
-    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
-        raise ValueError(f"model {name!r}: sample query {query!r} is not a true/false filter")
-    return mask.fillna(False).to_numpy(dtype=bool)
 
 
 def _equation(
@@ -282,13 +256,11 @@ def _prepare(df: pd.DataFrame, spec: IVSpec, entity: str, time: str) -> tuple[pd
     data = df.copy()
     if base.lag:
         data[list(base.lag)] = lag_by_time(df, base.lag, entity, time)
-    flag = np.ones(len(df), dtype=bool)
-    if SAMPLE_FLAG in df.columns:
-        flag = df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
+    flag = sample_mask(df, spec.name, None)
     for endog, term in zip(spec.endogenous, spec.loo_terms, strict=False):  # no LOO terms: no loop
         # Cells are the in-sample firm-years (before the model's own `sample` query), from the lagged values.
         data[term] = leave_one_out_mean(data[flag], endog, spec.loo_by).reindex(data.index)
-    data = data[flag & _sample(df, base.sample, spec.name)]
+    data = data[sample_mask(df, spec.name, base.sample)]
     needed = [entity, time, spec.outcome, *spec.endogenous, *spec.excluded, *spec.controls, *base.cluster_by]
     complete = data[list(dict.fromkeys(needed))].notna().all(axis=1)
     data = data[complete]
@@ -320,7 +292,7 @@ def fit_iv(
             raise ValueError(f"model {spec.name!r}: no observations left after dropping singletons")
     fe_codes = [codes_of(data[c]) for c in fe_cols]
 
-    y_raw = _matrix(data, [spec.outcome], spec.name)[:, 0]
+    y_raw = numeric_matrix(data, [spec.outcome], spec.name)[:, 0]
     yd = demean(y_raw, fe_codes)[:, 0]
     if np.linalg.norm(yd) <= 1e-12 * max(np.linalg.norm(y_raw), np.finfo(float).tiny):
         raise ValueError(
@@ -392,7 +364,7 @@ def _kept_controls(
     data: pd.DataFrame, spec: IVSpec, fe_codes: list[np.ndarray]
 ) -> tuple[list[str], np.ndarray, list[str]]:
     """Demeaned controls minus the collinear ones, which are dropped with a warning (as in `panel`)."""
-    raw = _matrix(data, spec.controls, spec.name)
+    raw = numeric_matrix(data, spec.controls, spec.name)
     dm = demean(raw, fe_codes) if spec.controls else np.zeros((len(data), 0))
     basis = np.zeros((len(data), 0))
     kept: list[int] = []
@@ -415,7 +387,7 @@ def _checked(
     data: pd.DataFrame, spec: IVSpec, fe_codes: list[np.ndarray], wd: np.ndarray, cols: Sequence[str], role: str
 ) -> np.ndarray:
     """Demeaned columns, each required to add a dimension beyond the controls and the earlier ones."""
-    raw = _matrix(data, cols, spec.name)
+    raw = numeric_matrix(data, cols, spec.name)
     dm = demean(raw, fe_codes)
     q, _ = np.linalg.qr(wd) if wd.shape[1] else (np.zeros((len(data), 0)), None)
     basis = q

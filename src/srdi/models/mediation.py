@@ -33,7 +33,8 @@ from scipy import stats
 
 from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplicate_clusters, percentile_ci
 from srdi.models.lags import lag_by_time
-from srdi.models.panel import SAMPLE_FLAG, PanelResult, fit_panel
+from srdi.models.panel import PanelResult, fit_panel
+from srdi.models.rows import SAMPLE_FLAG, sample_mask
 from srdi.models.spec import ModelSpec, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, is_nested, singleton_mask
@@ -179,22 +180,6 @@ class MediationData:
         return dep, [*first, *self.controls[eq]]
 
 
-def _sample_mask(df: pd.DataFrame, ms: MediationSpec) -> np.ndarray:
-    """in_sample flag and the `sample` query (on unlagged columns), as fit_panel applies them."""
-    keep = np.ones(len(df), dtype=bool)
-    if SAMPLE_FLAG in df.columns:
-        keep &= df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
-    if ms.sample:
-        try:
-            mask = df.eval(ms.sample)
-        except Exception as exc:  # pandas raises many types for a bad query
-            raise ValueError(f"model {ms.name!r}: sample query {ms.sample!r} failed: {exc}") from exc
-        if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
-            raise ValueError(f"model {ms.name!r}: sample query {ms.sample!r} is not a true/false filter")
-        keep &= mask.fillna(False).to_numpy(dtype=bool)
-    return keep
-
-
 def _check_columns(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) -> None:
     spec = ms.equations["outcome"]
     needed = [entity, time, ms.outcome, ms.mediator, ms.treatment, *ms.controls, *spec.cluster_by, ms.cluster]
@@ -214,7 +199,7 @@ def common_sample(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) -
         lagged = lag_by_time(df, ms.lag, entity, time)
         for c in ms.lag:
             work[lag_name if c == ms.mediator else c] = lagged[c]
-    in_sample = _sample_mask(df, ms)
+    in_sample = sample_mask(df, ms.name, ms.sample)
     keep = in_sample & work.notna().all(axis=1).to_numpy()
     n_missing = int(in_sample.sum() - keep.sum())
     if set(ms.fe) - {"entity", "time"}:

@@ -25,7 +25,8 @@ from scipy import stats
 
 from srdi.models.hdfe import interact
 from srdi.models.lags import lag_by_time
-from srdi.models.panel import SAMPLE_FLAG, PanelResult, fit_panel
+from srdi.models.panel import PanelResult, fit_panel
+from srdi.models.rows import SAMPLE_FLAG, sample_mask
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, singleton_mask
@@ -61,17 +62,7 @@ def estimation_rows(
     data = df.copy()
     if spec.lag:
         data[list(spec.lag)] = lag_by_time(df, spec.lag, entity, time)
-    keep = np.ones(len(df), dtype=bool)
-    if SAMPLE_FLAG in df.columns:
-        keep &= df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
-    if spec.sample:
-        try:
-            mask = df.eval(spec.sample)
-        except Exception as exc:  # pandas raises many types for a bad query
-            raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} failed: {exc}") from exc
-        if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
-            raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} is not a true/false filter")
-        keep &= mask.fillna(False).to_numpy(dtype=bool)
+    keep = sample_mask(df, spec.name, spec.sample)
     data = data[keep]
     needed = list(dict.fromkeys([*spec.required_columns(entity, time), *extra]))
     complete = data[needed].notna().all(axis=1)

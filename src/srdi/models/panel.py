@@ -34,11 +34,11 @@ from scipy import linalg, stats
 
 from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
+from srdi.models.rows import sample_mask
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
-SAMPLE_FLAG = "in_sample"  # written by the panel stage (srdi.sample); rows flagged False are never used
 COLLINEAR_TOL = 1e-9  # residual norm of a term, relative to its raw norm, below which it is dropped
 
 
@@ -73,21 +73,6 @@ class PanelResult:
     @property
     def terms(self) -> tuple[str, ...]:
         return tuple(self.params.index)
-
-
-def _numeric(frame: pd.DataFrame, cols: list[str], name: str) -> np.ndarray:
-    out = np.empty((len(frame), len(cols)))
-    for j, col in enumerate(cols):
-        series = frame[col]
-        if pd.api.types.is_bool_dtype(series):
-            series = series.astype(float)
-        if not pd.api.types.is_numeric_dtype(series):
-            raise ValueError(f"model {name!r}: column {col!r} is not numeric (dtype {series.dtype})")
-        values = series.to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            raise ValueError(f"model {name!r}: column {col!r} has infinite values")
-        out[:, j] = values
-    return out
 
 
 def _independent_columns(xd: np.ndarray, x_raw: np.ndarray) -> list[int]:
@@ -151,18 +136,7 @@ def _estimation_rows(
     df: pd.DataFrame, spec: ModelSpec, entity: str, time: str, column: Callable[[str], pd.Series]
 ) -> tuple[np.ndarray, int]:
     """Positions of the rows in the sample with every needed column present, and the rows lost to missing."""
-    keep = np.ones(len(df), dtype=bool)
-    if SAMPLE_FLAG in df.columns:
-        # The panel stage flags rather than deletes filtered firm-years, so the lags could use them.
-        keep &= df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
-    if spec.sample:
-        try:
-            mask = df.eval(spec.sample)
-        except Exception as exc:  # pandas raises many types for a bad query
-            raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} failed: {exc}") from exc
-        if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
-            raise ValueError(f"model {spec.name!r}: sample query {spec.sample!r} is not a true/false filter")
-        keep &= mask.fillna(False).to_numpy(dtype=bool)
+    keep = sample_mask(df, spec.name, spec.sample)
     complete = keep.copy()
     for col in spec.required_columns(entity, time):
         complete &= column(col).notna().to_numpy()

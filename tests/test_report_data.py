@@ -94,7 +94,7 @@ size,Firm size,企业规模
 PROVENANCE = {"config": {"seed": 1}, "git": {"commit": "0123456789abcdef0123", "dirty": False}, "seed": 1,
               "python": "3.11.0", "created_utc": "2026-01-01T00:00:00+00:00",
               "inputs_sha256": {"data/raw/a.csv": "aa", "data/raw/mdna/x.txt": "bb"},
-              "packages": {"pandas": "3.1.1"}}
+              "packages": {"pandas": "3.1.1", "matplotlib": "3.11.2", "mplfonts": "0.0.11"}}
 
 TRUTH = {"estimands": [
     {"outcome": "srdi_spec", "term": "ci_collab", "value": 0.03, "hypothesis": "H2"},

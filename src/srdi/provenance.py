@@ -16,6 +16,7 @@ from srdi.atomic import write_json
 TRACKED_PACKAGES = (
     "srdi-pipeline", "numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmodels",
     "snakemake", "pandera", "pyahocorasick", "openpyxl", "jsonschema", "PyYAML",
+    "matplotlib", "python-docx", "mplfonts", "Jinja2",
 )
 
 

@@ -4,7 +4,6 @@ figure, a caption for each, and the run's provenance. No timestamp: the same inp
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,20 +36,6 @@ TEXT = {
     "dirty": ("uncommitted changes in the work tree", "工作区有未提交的修改"),
     "files": ("Inputs by folder: files and digest of their SHA-256", "按文件夹汇总的输入：文件数及其SHA-256摘要"),
 }
-
-
-REPORT_PACKAGES = ("matplotlib", "python-docx", "mplfonts", "Jinja2")
-
-
-def _report_packages() -> dict[str, str]:
-    """Versions of what drew the tables and figures (provenance.json predates this stage's packages)."""
-    out = {}
-    for name in REPORT_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def _folders(hashes: Mapping[str, str]) -> list[tuple[str, int, str]]:
@@ -128,7 +113,7 @@ def build_report(config: Mapping[str, Any], tables_dir: str | Path, figures_dir:
             "seed": prov.get("seed"), "python": prov.get("python", ""),
             "source": prov.get("config", {}).get("data", {}).get("source", ""),
             "n_inputs": len(inputs), "inputs_digest": inputs_digest(inputs),
-            "inputs": _folders(inputs), "packages": sorted({**prov.get("packages", {}), **_report_packages()}.items(),
+            "inputs": _folders(inputs), "packages": sorted(prov.get("packages", {}).items(),
                                key=lambda kv: kv[0].lower()),
         },
     )

@@ -179,6 +179,13 @@ def fit_clogit(rows: pd.DataFrame, spec: ModelSpec, entity: str, time: str) -> C
         ) from err
     idx = [names.index(t) for t in kept_terms]
     sub = cov[np.ix_(idx, idx)]
+    if not (np.isfinite(params[idx]).all() and np.isfinite(np.diag(sub)).all()):
+        # statsmodels' likelihood overflows when coefficients run off (quasi-separation): no estimate exists.
+        raise ValueError(
+            f"model {spec.name!r}: the conditional logit has no finite estimate (the likelihood overflows as "
+            f"coefficients grow: {spec.outcome!r} is (nearly) separated by the regressors within firms); "
+            "use fewer or non-trending regressors, or methods: [lpm]"
+        )
     return ClogitResult(
         params=pd.Series(params[idx], index=kept_terms),
         std_errors=pd.Series(np.sqrt(np.diag(sub)), index=kept_terms),

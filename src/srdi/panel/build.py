@@ -31,6 +31,16 @@ def merge_text(base: pd.DataFrame, text: pd.DataFrame) -> pd.DataFrame:
     return base.merge(text, on=KEY, how="left", validate="one_to_one")
 
 
+def add_alternative_dimensions(panel: pd.DataFrame) -> pd.DataFrame:
+    """Alternative measures of the SRDI dimensions for robustness checks (docs/proxies.md)."""
+    out = panel.copy()
+    out["srdi_refine_turnover"] = out["revenue"] / out["total_assets"].where(out["total_assets"] > 0)
+    cell_revenue = out.groupby(["industry_code", "year"])["revenue"].transform("sum")
+    out["srdi_distinct_share"] = out["revenue"] / cell_revenue.where(cell_revenue > 0)
+    out["srdi_novel_pat"] = np.log1p(out["n_invention"])
+    return out
+
+
 def add_composites(
     panel: pd.DataFrame, method: str, fit_rows: pd.Series
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -67,7 +77,7 @@ def build_panel(
     base = pd.read_parquet(base_path)
     text = pd.read_parquet(text_path)
     panel = merge_text(base, text)
-    panel["srdi_novel_pat"] = np.log1p(panel["n_invention"])
+    panel = add_alternative_dimensions(panel)
     panel = add_regions(panel)
     rules = sample_rules(settings)
     # The composites' weights come from the firm-years that pass the structural filters (finance, ST, Lev);

@@ -37,7 +37,7 @@ from scipy import stats
 from srdi.models.instruments import leave_one_out_mean, loo_name
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import COLLINEAR_TOL, CollinearityWarning
-from srdi.models.rows import numeric_matrix, sample_mask
+from srdi.models.rows import numeric_matrix, sample_mask, t_inference
 from srdi.models.spec import ModelSpec, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS
 from srdi.models.vcov import compute_vcov
@@ -218,22 +218,9 @@ def _in_span(col_d: np.ndarray, col_raw: np.ndarray, basis: np.ndarray) -> tuple
 def _equation(
     outcome: str, names: list[str], beta: np.ndarray, cov: np.ndarray, vc_df: int, r2: float, vc: Any
 ) -> Equation:
-    se = np.sqrt(np.diag(cov))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = beta / se
-    crit = stats.t.ppf(0.975, vc_df)
-
-    def s(v: np.ndarray) -> pd.Series:
-        return pd.Series(v, index=names, dtype=float)
-
     return Equation(
         outcome=outcome,
-        params=s(beta),
-        std_errors=s(se),
-        tstats=s(t),
-        pvalues=s(2 * stats.t.sf(np.abs(t), vc_df)),
-        conf_low=s(beta - crit * se),
-        conf_high=s(beta + crit * se),
+        **t_inference(beta, cov, vc_df, names),
         cov=pd.DataFrame(cov, index=names, columns=names),
         r2_within=r2,
         df_resid=vc_df,

@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
 
 from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
-from srdi.models.rows import sample_mask
+from srdi.models.rows import sample_mask, t_inference
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
@@ -211,23 +211,9 @@ def fit_panel(
     dof = absorbed_dof(fe_codes, clusters, rows.size)
     vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters)
 
-    se = np.sqrt(np.diag(vc.cov))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tstat = beta / se
-    pval = 2 * stats.t.sf(np.abs(tstat), vc.df_resid)
-    crit = stats.t.ppf(0.975, vc.df_resid)
-
-    def series(values: np.ndarray) -> pd.Series:
-        return pd.Series(values, index=kept_terms, dtype=float)
-
     return PanelResult(
         spec=spec,
-        params=series(beta),
-        std_errors=series(se),
-        tstats=series(tstat),
-        pvalues=series(pval),
-        conf_low=series(beta - crit * se),
-        conf_high=series(beta + crit * se),
+        **t_inference(beta, vc.cov, vc.df_resid, kept_terms),
         cov=pd.DataFrame(vc.cov, index=kept_terms, columns=kept_terms),
         nobs=int(rows.size),
         df_resid=vc.df_resid,

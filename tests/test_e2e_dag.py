@@ -91,3 +91,33 @@ def test_editing_package_code_reruns_dependent_rules(project):
     rules = _planned_rules(dry)
     assert "estimate_panel" in rules
     assert "demo_data" not in rules and "ingest" not in rules
+
+
+def test_panel_mode_runs_a_users_own_panel(tmp_path):
+    """data.source: panel: a user's CSV panel with their own column names, models on their own variables."""
+    import numpy as np
+
+    work = tmp_path / "own"
+    shutil.copytree(ROOT / "workflow", work / "workflow")
+    shutil.copy(ROOT / "Snakefile", work)
+    rng = np.random.default_rng(0)
+    rows = [(f"{i:06d}", y) for i in range(1, 151) for y in range(2012, 2021) if rng.random() > 0.1]
+    panel = pd.DataFrame(rows, columns=["firm", "fyear"])
+    effect = rng.normal(size=151)[panel["firm"].astype(int)]
+    panel["x"] = rng.normal(size=len(panel)) + effect
+    panel["y"] = 0.5 * panel["x"] + effect + rng.normal(size=len(panel))
+    (work / "data").mkdir()
+    panel.to_csv(work / "data/my_panel.csv", index=False)
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["data"].update({"source": "panel", "panel_file": "data/my_panel.csv", "entity": "firm", "time": "fyear"})
+    config["describe"] = {"variables": ["y", "x"]}
+    config["models"] = {"main": {"kind": "panel", "outcome": "y", "regressors": ["x"], "lag": []}}
+    config["tables"]["regressions"] = {"main": {"title": "My table", "models": ["main"]}}
+    (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    run = _snakemake(work)
+    assert run.returncode == 0, run.stderr[-4000:]
+    est = pd.read_csv(work / "results/estimates/main.csv").set_index("term")
+    assert est.loc["x", "conf_low"] < 0.5 < est.loc["x", "conf_high"]
+    imported = pd.read_parquet(work / "results/panel.parquet")
+    assert imported["firm"].iloc[0] == "000001"
+    assert (work / "results/tables/main.tex").exists() and (work / "results/report.html").exists()

@@ -17,11 +17,12 @@ def _write(tmp_path, frame, name="panel.csv"):
 
 
 def test_import_csv_and_dta_sorted_with_codebook(tmp_path):
-    frame = pd.DataFrame({"firm": [2, 1, 1], "yr": [2020, 2021, 2020], "y": [1.0, 2.0, 3.0]})
+    # stock codes keep their leading zeros in every format
+    frame = pd.DataFrame({"firm": ["000002", "000001", "000001"], "yr": [2020, 2021, 2020], "y": [1.0, 2.0, 3.0]})
     for name in ("panel.csv", "panel.dta", "panel.parquet"):
         out = write_imported_panel(_write(tmp_path, frame, name), "firm", "yr", tmp_path / "p.parquet",
                                    tmp_path / "codebook.csv")
-        assert out[["firm", "yr"]].values.tolist() == [[1, 2020], [1, 2021], [2, 2020]]
+        assert out[["firm", "yr"]].values.tolist() == [["000001", 2020], ["000001", 2021], ["000002", 2020]]
     book = pd.read_csv(tmp_path / "codebook.csv")
     assert book["name"].tolist() == ["firm", "yr", "y"]
     assert book.loc[2, "source"] == "user"

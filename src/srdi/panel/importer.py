@@ -10,14 +10,15 @@ from srdi.atomic import write_csv, write_parquet
 from srdi.panel.codebook import codebook
 
 READERS = {
-    ".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
-    ".parquet": pd.read_parquet,
-    ".dta": pd.read_stata,
-    ".xlsx": lambda p: pd.read_excel(p, engine="openpyxl"),
+    # Identifiers are read as text where the format allows, so stock codes keep their leading zeros.
+    ".csv": lambda p, entity: pd.read_csv(p, encoding="utf-8-sig", dtype={entity: str}),
+    ".parquet": lambda p, entity: pd.read_parquet(p),
+    ".dta": lambda p, entity: pd.read_stata(p),
+    ".xlsx": lambda p, entity: pd.read_excel(p, engine="openpyxl", dtype={entity: str}),
 }
 
 
-def read_panel_file(path: str | Path) -> pd.DataFrame:
+def read_panel_file(path: str | Path, entity: str) -> pd.DataFrame:
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
@@ -25,7 +26,7 @@ def read_panel_file(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path}: panel file not found (data.panel_file in config.yaml)")
     try:
-        return reader(path)
+        return reader(path, entity)
     except Exception as err:  # any reader failure is reported with the file named
         raise ValueError(f"{path}: could not be read as {path.suffix}: {err}") from err
 
@@ -58,7 +59,7 @@ def _rows(index: pd.Index, limit: int = 5) -> str:
 
 
 def import_panel(path: str | Path, entity: str, time: str) -> pd.DataFrame:
-    frame = read_panel_file(path).reset_index(drop=True)
+    frame = read_panel_file(path, entity).reset_index(drop=True)
     frame = check_panel_key(frame, entity, time, str(path))
     return frame.sort_values([entity, time], kind="mergesort").reset_index(drop=True)
 

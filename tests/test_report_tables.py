@@ -226,3 +226,13 @@ def test_describe_tables(paths):
                                       "0.500", "0.700"]
     assert corr.panels[0].rows == [["(1) SRDI development", "1", ""], ["(2) Co-innovation", "0.411***", "1"]]
     assert corr.notes[-1] == "Commit 0123456789ab; config SHA-256 ffffffffffffffff."
+
+
+def test_table_title_follows_the_language():
+    from srdi.report.settings import table_title
+
+    spec = {"title": "Baseline", "title_zh": "基准回归"}
+    assert table_title(spec, "t", "en") == "Baseline"
+    assert table_title(spec, "t", "zh") == "基准回归"
+    assert table_title({"title": "Baseline"}, "t", "zh") == "Baseline"
+    assert table_title({}, "t", "en") == "t"

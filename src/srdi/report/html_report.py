@@ -17,7 +17,7 @@ from srdi.report.estimates import read_models
 from srdi.report.formats.html import TABLE_CSS, extract_fragment
 from srdi.report.labels import Labels
 from srdi.report.plan import coefficient_pairs, describe_tables, planned_figures, planned_tables, table_models
-from srdi.report.settings import TableSettings
+from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import inputs_digest, read_provenance, stamp_from
 
 TEXT = {
@@ -81,7 +81,7 @@ def build_report(config: Mapping[str, Any], tables_dir: str | Path, figures_dir:
         names = table_models(config, name)
         facts = model_facts(read_models(estimates_dir, names), models, labels, spec.get("terms"))
         hyp = spec.get("hypothesis", "")
-        caption = fill(captions["regression"][lang], title=spec.get("title", name), hypothesis=hyp,
+        caption = fill(captions["regression"][lang], title=table_title(spec, name, lang), hypothesis=hyp,
                        hypothesis_text=hypothesis_text(captions, hyp, lang), **facts)
         fragment = extract_fragment((tables_dir / f"{name}.html").read_text(encoding="utf-8"))
         tables.append({"id": name, "html": fragment, "caption": caption})

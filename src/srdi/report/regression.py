@@ -14,7 +14,7 @@ import pandas as pd
 from srdi.report.estimates import DERIVED_EQUATIONS, coefficient_equations
 from srdi.report.labels import Labels
 from srdi.report.numbers import fixed, integer, interval, missing
-from srdi.report.settings import TableSettings
+from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import Stamp
 from srdi.report.table_model import Cell, Panel, Table
 
@@ -127,7 +127,7 @@ class RegressionTableBuilder:
         header = self._header(spec, estimates, columns)
         panels = [Panel(self._coef_rows(terms, columns)), Panel(self._fact_rows(terms, columns))]
         panels += self._derived_panels(estimates, columns)
-        table = Table(name=name, title=spec.get("title", name), header=header, panels=panels,
+        table = Table(name=name, title=table_title(spec, name, self.labels.language), header=header, panels=panels,
                       notes=self._notes(columns, stamp))
         assert table.n_columns == n + 1
         return table.check()

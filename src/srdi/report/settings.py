@@ -36,3 +36,10 @@ class TableSettings:
     def stars_note(self) -> str:
         parts = [f"{sym} p<{thr:g}" for sym, thr in sorted(self.stars.items(), key=lambda kv: -kv[1])]
         return ", ".join(parts)
+
+
+def table_title(spec: Mapping[str, Any], name: str, language: str) -> str:
+    """The table's title in the report language: `title_zh` for zh when given, else `title`, else its name."""
+    if language == "zh" and spec.get("title_zh"):
+        return str(spec["title_zh"])
+    return str(spec.get("title", name))

@@ -379,9 +379,12 @@ def indirect_rows(res: MediationResult, model_name: str) -> list[dict]:
     p_lo, p_hi = percentile_ci(ab_draws)
     bc_lo, bc_hi = bc_ci(ab_draws, ab)
     bc_note = "" if np.isfinite(bc_lo) else "undefined: every draw lies on one side of the estimate"
-    prop_note = ""
+    notes = []
     if np.sign(ab) != np.sign(c):
-        prop_note = "a*b and c differ in sign (inconsistent mediation / suppression): not a share"
+        notes.append("a*b and c differ in sign (inconsistent mediation / suppression): not a share")
+    if ms.mediator in ms.lag:
+        notes.append("M enters the outcome equation lagged one year, so c = c' + a*b holds only approximately")
+    prop_note = "; ".join(notes)
     return [
         _derived_row(res, base, "indirect", ab, std_error=se, statistic=z, p_value=2 * stats.norm.sf(abs(z)),
                      conf_low=ab - Z_CRIT * se, conf_high=ab + Z_CRIT * se, method="sobel",

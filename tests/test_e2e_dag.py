@@ -1,5 +1,6 @@
 """End to end: the Snakemake DAG on a tiny demo in a temporary folder, as a user would run it."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -38,10 +39,9 @@ def _planned_rules(result: subprocess.CompletedProcess) -> set[str]:
     return rules
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A copy of the workflow, configured for the tiny demo, after one full run."""
-    work = tmp_path_factory.mktemp("project")
+def _tiny_project(work: Path) -> Path:
+    """A copy of the workflow in `work`, configured for the tiny demo, after one full run."""
+    work.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Snakefile", work)
     shutil.copytree(ROOT / "workflow", work / "workflow")
     (work / "data").mkdir()
@@ -53,6 +53,28 @@ def project(tmp_path_factory) -> Path:
     run = _snakemake(work)
     assert run.returncode == 0, run.stderr[-4000:]
     return work
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return _tiny_project(tmp_path_factory.mktemp("project"))
+
+
+def test_two_runs_give_byte_identical_outputs(project, tmp_path):
+    """Same inputs, same bytes: everything the DAG writes except provenance.json (its time stamp) and logs."""
+    again = _tiny_project(tmp_path / "again")
+
+    def digests(root: Path) -> dict[str, str]:
+        skip = {"provenance.json"}
+        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((root / "results").rglob("*"))
+                if p.is_file() and p.name not in skip and "logs" not in p.parts}
+
+    first, second = digests(project), digests(again)
+    assert first.keys() == second.keys()
+    assert any(k.endswith(".png") for k in first) and any(k.endswith(".docx") for k in first)
+    differing = [k for k in first if first[k] != second[k]]
+    assert not differing, differing
 
 
 def test_dag_writes_contract_outputs(project):

@@ -28,9 +28,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.discrete.conditional_models import ConditionalLogit
 
-from srdi.models.moderation import check_keys, estimation_rows, panel_spec
+from srdi.models.moderation import estimation_rows, panel_spec
 from srdi.models.panel import CollinearityWarning, _independent_columns, fit_panel
-from srdi.models.spec import ModelSpec, check_columns
+from srdi.models.spec import ModelSpec, check_columns, check_entry
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, demean, is_nested
 
@@ -54,7 +54,7 @@ class ClogitResult:
 
 
 def parse_binary(raw: Mapping[str, Any], name: str, entity: str, time: str) -> tuple[ModelSpec, tuple[str, ...]]:
-    check_keys(raw, BINARY_KEYS, name)
+    check_entry(raw, BINARY_KEYS, "binary", name)
     methods = raw.get("methods", list(METHODS))
     if isinstance(methods, str) or not isinstance(methods, Sequence) or not methods:
         raise ValueError(f"model {name!r}: methods must be a non-empty list among {list(METHODS)}, got {methods!r}")

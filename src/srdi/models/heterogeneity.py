@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from srdi.models.hdfe import Absorber
-from srdi.models.moderation import check_keys, estimation_rows, fe_codes, panel_spec
+from srdi.models.moderation import estimation_rows, fe_codes, panel_spec
 from srdi.models.panel import PanelResult, _independent_columns, fit_panel
 from srdi.models.rows import SAMPLE_FLAG
-from srdi.models.spec import ModelSpec, check_columns
+from srdi.models.spec import ModelSpec, check_columns, check_entry, column_name
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import singleton_mask
 
@@ -66,10 +66,8 @@ def _positive_int(raw: Any, key: str, default: int, name: str, minimum: int) -> 
 
 
 def parse_heterogeneity(raw: Mapping[str, Any], name: str, entity: str, time: str) -> HeterogeneitySpec:
-    check_keys(raw, HETEROGENEITY_KEYS, name)
-    group_by = raw.get("group_by")
-    if not isinstance(group_by, str) or not group_by:
-        raise ValueError(f"model {name!r}: group_by must be a column name, got {group_by!r}")
+    check_entry(raw, HETEROGENEITY_KEYS, "heterogeneity", name)
+    group_by = column_name(raw.get("group_by"), "group_by", name)
     groups = raw.get("groups")
     if groups is not None:
         if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or len(groups) != 2:

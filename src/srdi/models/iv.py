@@ -26,7 +26,7 @@ Steps of `fit_iv` (the same conventions as `panel.fit_panel`, in the same order)
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ from srdi.models.instruments import leave_one_out_mean, loo_name
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import COLLINEAR_TOL, CollinearityWarning
 from srdi.models.rows import numeric_matrix, sample_mask, t_inference
-from srdi.models.spec import ModelSpec, parse_spec
+from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, demean, singleton_mask
@@ -79,24 +79,13 @@ class IVSpec:
         return tuple(dict.fromkeys([*cols, *self.base.cluster_by, *self.loo_by]))
 
 
-def _names(raw: Any, key: str, name: str) -> tuple[str, ...]:
-    if isinstance(raw, str) or not isinstance(raw, Iterable):
-        raise ValueError(f"model {name!r}: {key} must be a list of column names, got {raw!r}")
-    items = tuple(raw)
-    if any(not isinstance(i, str) or not i for i in items):
-        raise ValueError(f"model {name!r}: {key} must hold non-empty strings, got {list(items)}")
-    if len(set(items)) != len(items):
-        raise ValueError(f"model {name!r}: {key} lists a column twice: {list(items)}")
-    return items
-
-
 def _loo_by(raw: Any, name: str, entity: str, time: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, Mapping) or set(raw) != {"by"}:
         raise ValueError(f"model {name!r}: loo_instrument must be a mapping with one key 'by', got {raw!r}")
     aliases = {"entity": entity, "time": time}
-    by = tuple(aliases.get(b, b) for b in _names(raw["by"], "loo_instrument.by", name))
+    by = tuple(aliases.get(b, b) for b in column_names(raw["by"], "loo_instrument.by", name))
     if not by:
         raise ValueError(f"model {name!r}: loo_instrument.by must name at least one column")
     if entity in by:
@@ -109,19 +98,13 @@ def parse_iv_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> 
     lag = the endogenous variables)."""
     if isinstance(raw, IVSpec):
         return raw
-    unknown = sorted(set(raw) - IV_KEYS)
-    if unknown:
-        raise ValueError(f"model {name!r}: unknown key(s) {unknown}; allowed: {sorted(IV_KEYS)}")
-    if raw.get("kind", "iv") != "iv":
-        raise ValueError(f"model {name!r}: kind must be 'iv', got {raw.get('kind')!r}")
-    outcome = raw.get("outcome")
-    if not isinstance(outcome, str) or not outcome:
-        raise ValueError(f"model {name!r}: outcome must be a column name, got {outcome!r}")
-    endogenous = _names(raw.get("endogenous", ()), "endogenous", name)
+    check_entry(raw, IV_KEYS, "iv", name)
+    outcome = column_name(raw.get("outcome"), "outcome", name)
+    endogenous = column_names(raw.get("endogenous", ()), "endogenous", name)
     if not endogenous:
         raise ValueError(f"model {name!r}: endogenous must name at least one column")
-    instruments = _names(raw.get("instruments", ()) or (), "instruments", name)
-    controls = _names(raw.get("controls", ()) or (), "controls", name)
+    instruments = column_names(raw.get("instruments", ()) or (), "instruments", name)
+    controls = column_names(raw.get("controls", ()) or (), "controls", name)
     loo_by = _loo_by(raw.get("loo_instrument"), name, entity, time)
     if not instruments and not loo_by:
         raise ValueError(f"model {name!r}: give instruments, loo_instrument, or both")
@@ -143,7 +126,7 @@ def parse_iv_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> 
         raise ValueError(f"model {name!r}: fe of an iv model must be among ['entity', 'time'], got {fe!r}")
     lag = raw.get("lag")
     if lag is not None:
-        bad = [c for c in _names(lag, "lag", name) if c not in seen or c == outcome]
+        bad = [c for c in column_names(lag, "lag", name) if c not in seen or c == outcome]
         if bad:
             raise ValueError(f"model {name!r}: lag names {bad}, which are not endogenous, instruments or controls")
     panel_like: dict[str, Any] = {

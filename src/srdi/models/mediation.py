@@ -35,7 +35,7 @@ from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplic
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
-from srdi.models.spec import ModelSpec, parse_spec
+from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, is_nested, singleton_mask
 
@@ -78,21 +78,6 @@ class MediationSpec:
         return self.mediator in self.lag
 
 
-def _names(raw: Any, key: str, name: str) -> tuple[str, ...]:
-    if isinstance(raw, str) or not isinstance(raw, list | tuple):
-        raise ValueError(f"model {name!r}: {key} must be a list of column names, got {raw!r}")
-    items = tuple(_name(item, key, name) for item in raw)
-    if len(set(items)) != len(items):
-        raise ValueError(f"model {name!r}: {key} lists a column twice: {list(items)}")
-    return items
-
-
-def _name(raw: Any, key: str, name: str) -> str:
-    if not isinstance(raw, str) or not raw:
-        raise ValueError(f"model {name!r}: {key} must be a column name, got {raw!r}")
-    return raw
-
-
 def _bootstrap_opts(raw: Any, name: str, entity: str, time: str) -> tuple[int, str]:
     raw = {} if raw is None else raw
     if not isinstance(raw, Mapping):
@@ -103,27 +88,23 @@ def _bootstrap_opts(raw: Any, name: str, entity: str, time: str) -> tuple[int, s
     reps = raw.get("reps", DEFAULT_REPS)
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 2:
         raise ValueError(f"model {name!r}: bootstrap.reps must be an integer >= 2, got {reps!r}")
-    cluster = _name(raw.get("cluster", "entity"), "bootstrap.cluster", name)
+    cluster = column_name(raw.get("cluster", "entity"), "bootstrap.cluster", name)
     return reps, {"entity": entity, "time": time}.get(cluster, cluster)
 
 
 def parse_mediation_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> MediationSpec:
     """Validate one `kind: mediation` entry and build the three equation specs (errors name the model)."""
-    unknown = sorted(set(raw) - ALLOWED_KEYS)
-    if unknown:
-        raise ValueError(f"model {name!r}: unknown key(s) {unknown}; allowed: {sorted(ALLOWED_KEYS)}")
-    if raw.get("kind", "mediation") != "mediation":
-        raise ValueError(f"model {name!r}: kind must be 'mediation', got {raw.get('kind')!r}")
-    x = _name(raw.get("treatment"), "treatment", name)
-    m = _name(raw.get("mediator"), "mediator", name)
-    y = _name(raw.get("outcome"), "outcome", name)
+    check_entry(raw, ALLOWED_KEYS, "mediation", name)
+    x = column_name(raw.get("treatment"), "treatment", name)
+    m = column_name(raw.get("mediator"), "mediator", name)
+    y = column_name(raw.get("outcome"), "outcome", name)
     if len({x, m, y}) != 3:
         raise ValueError(f"model {name!r}: treatment, mediator and outcome must differ, got {x!r}, {m!r}, {y!r}")
-    controls = _names(raw.get("controls", ()), "controls", name)
+    controls = column_names(raw.get("controls", ()), "controls", name)
     clash = sorted({x, m, y} & set(controls))
     if clash:
         raise ValueError(f"model {name!r}: {clash} listed both as a control and as treatment/mediator/outcome")
-    lag = _names(raw["lag"], "lag", name) if raw.get("lag") is not None else (x,)
+    lag = column_names(raw["lag"], "lag", name) if raw.get("lag") is not None else (x,)
     bad_lag = [c for c in lag if c not in (x, m, *controls)]
     if bad_lag:
         raise ValueError(f"model {name!r}: lag names {bad_lag}, which are not the treatment, mediator or controls")

@@ -27,7 +27,7 @@ from srdi.models.hdfe import interact
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
-from srdi.models.spec import ModelSpec, check_columns, parse_spec
+from srdi.models.spec import ModelSpec, check_columns, check_entry, column_name, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, singleton_mask
 
@@ -35,13 +35,6 @@ PANEL_KEYS = frozenset({"outcome", "controls", "fe", "vcov", "lag", "sample"})
 MODERATION_KEYS = PANEL_KEYS | {"kind", "regressor", "moderator", "quantiles"}
 DEFAULT_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 EXTRA_COLUMNS = ("equation", "method", "at_quantile", "at_value")
-
-
-def check_keys(raw: Mapping[str, Any], allowed: frozenset[str], name: str) -> None:
-    """Unknown keys are errors (a typo must not silently fall back to a default)."""
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ValueError(f"model {name!r}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
 
 
 def panel_spec(raw: Mapping[str, Any], regressors: Sequence[str], name: str, entity: str, time: str) -> ModelSpec:
@@ -101,11 +94,9 @@ def parse_moderation(
     `lag` defaults to both X and M: the interaction is then a product of same-year values and the
     moderator is predetermined like X. `lag: [X]` keeps the moderator contemporaneous.
     """
-    check_keys(raw, MODERATION_KEYS, name)
-    x, m = raw.get("regressor"), raw.get("moderator")
-    for key, val in (("regressor", x), ("moderator", m)):
-        if not isinstance(val, str) or not val:
-            raise ValueError(f"model {name!r}: {key} must be a column name, got {val!r}")
+    check_entry(raw, MODERATION_KEYS, "moderation", name)
+    x = column_name(raw.get("regressor"), "regressor", name)
+    m = column_name(raw.get("moderator"), "moderator", name)
     if x == m:
         raise ValueError(f"model {name!r}: regressor and moderator are the same column {x!r}")
     raw = dict(raw)

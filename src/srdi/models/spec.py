@@ -68,16 +68,30 @@ def _fe_parts(term: str, entity: str, time: str) -> tuple[str, ...]:
     return tuple(aliases.get(p, p) for p in term.split("^"))
 
 
-def _str_list(raw: Any, key: str, name: str) -> tuple[str, ...]:
+def column_names(raw: Any, key: str, name: str) -> tuple[str, ...]:
+    """A config list of distinct, non-empty column names (errors name the model and the key)."""
     if isinstance(raw, str) or not isinstance(raw, Iterable):
         raise ValueError(f"model {name!r}: {key} must be a list of column names, got {raw!r}")
-    items = tuple(raw)
-    for item in items:
-        if not isinstance(item, str) or not item:
-            raise ValueError(f"model {name!r}: {key} must hold non-empty strings, got {item!r}")
+    items = tuple(column_name(item, key, name) for item in raw)
     if len(set(items)) != len(items):
         raise ValueError(f"model {name!r}: {key} lists a column twice: {list(items)}")
     return items
+
+
+def column_name(raw: Any, key: str, name: str) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise ValueError(f"model {name!r}: {key} must be a column name, got {raw!r}")
+    return raw
+
+
+def check_entry(raw: Mapping[str, Any], allowed: Iterable[str], kind: str, name: str) -> None:
+    """Every model kind rejects unknown keys and a `kind` other than its own, naming the model."""
+    allowed = frozenset(allowed)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(f"model {name!r}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    if raw.get("kind", kind) != kind:
+        raise ValueError(f"model {name!r}: kind must be {kind!r}, got {raw.get('kind')!r}")
 
 
 def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> ModelSpec:
@@ -88,26 +102,19 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
     """
     if isinstance(raw, ModelSpec):
         return raw
-    unknown = sorted(set(raw) - ALLOWED_KEYS)
-    if unknown:
-        raise ValueError(f"model {name!r}: unknown key(s) {unknown}; allowed: {sorted(ALLOWED_KEYS)}")
-    kind = raw.get("kind", "panel")
-    if kind != "panel":
-        raise ValueError(f"model {name!r}: kind must be 'panel', got {kind!r}")
-    outcome = raw.get("outcome")
-    if not isinstance(outcome, str) or not outcome:
-        raise ValueError(f"model {name!r}: outcome must be a column name, got {outcome!r}")
-    regressors = _str_list(raw.get("regressors", ()), "regressors", name)
+    check_entry(raw, ALLOWED_KEYS, "panel", name)
+    outcome = column_name(raw.get("outcome"), "outcome", name)
+    regressors = column_names(raw.get("regressors", ()), "regressors", name)
     if not regressors:
         raise ValueError(f"model {name!r}: regressors must name at least one column")
-    controls = _str_list(raw.get("controls", ()), "controls", name)
+    controls = column_names(raw.get("controls", ()), "controls", name)
     terms = regressors + controls
     if len(set(terms)) != len(terms):
         raise ValueError(f"model {name!r}: a column is both a regressor and a control: {list(terms)}")
     if outcome in terms:
         raise ValueError(f"model {name!r}: outcome {outcome!r} is also listed as a regressor or control")
 
-    fe = _str_list(raw.get("fe", FE_NAMES), "fe", name)
+    fe = column_names(raw.get("fe", FE_NAMES), "fe", name)
     bad_fe = [f for f in fe if not FE_PATTERN.match(f)]
     if bad_fe:
         raise ValueError(
@@ -129,7 +136,7 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
         raise ValueError(f"model {name!r}: vcov.type must be one of {list(VCOV_TYPES)}, got {vtype!r}")
     if vtype == "cluster":
         aliases = {"entity": entity, "time": time}
-        by = _str_list(vcov.get("by", [entity]), "vcov.by", name)
+        by = column_names(vcov.get("by", [entity]), "vcov.by", name)
         by = tuple(dict.fromkeys(aliases.get(b, b) for b in by))
         if not 1 <= len(by) <= 2:
             raise ValueError(f"model {name!r}: vcov.by must name one or two columns, got {list(by)}")
@@ -138,7 +145,7 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
             raise ValueError(f"model {name!r}: vcov.by applies only to type 'cluster', not {vtype!r}")
         by = ()
 
-    lag = _str_list(raw["lag"], "lag", name) if "lag" in raw and raw["lag"] is not None else regressors
+    lag = column_names(raw["lag"], "lag", name) if "lag" in raw and raw["lag"] is not None else regressors
     not_terms = [c for c in lag if c not in terms]
     if not_terms:
         raise ValueError(f"model {name!r}: lag names {not_terms}, which are not regressors or controls")

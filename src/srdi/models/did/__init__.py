@@ -1,0 +1,1 @@
+"""Staggered difference-in-differences engines (heterogeneity-robust estimators) and cohort helpers."""

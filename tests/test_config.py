@@ -46,3 +46,71 @@ def test_unknown_model_key_is_named(shipped):
     bad["models"][name]["controll"] = ["size"]
     with pytest.raises(ConfigError, match=rf"models.{name}: .*'controll' was unexpected"):
         validate_config(bad)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_model_name_given_twice_is_an_error_naming_the_line(tmp_path):
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    # the same model name twice in the models section: YAML alone would keep the second silently
+    text = text.replace("  baseline_fe:\n", "  baseline_ols:\n", 1)
+    with pytest.raises(ConfigError, match=r"line \d+: key 'baseline_ols' is defined twice"):
+        load_config(_write(tmp_path, text))
+
+
+def test_yte_templating_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "ran"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    text = f"__use_yte__: true\n?if True:\n  x: ?open({str(marker)!r}, 'w')\n" + text
+    with pytest.raises(ConfigError, match="__use_yte__ is not accepted"):
+        load_config(_write(tmp_path, text))
+    assert not marker.exists()
+
+
+def test_python_yaml_tags_are_not_constructed(tmp_path):
+    text = "seed: !!python/object/apply:os.system ['touch pwned']\n"
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(_write(tmp_path, text))
+
+
+def test_command_line_overrides_merge_recursively():
+    from srdi.config import load_workflow_config
+
+    cfg = load_workflow_config(ROOT / "config.yaml", {"demo": {"scale": "tiny"}})
+    assert cfg["demo"]["scale"] == "tiny"
+    assert cfg["demo"]["out_dir"] == "data/demo/raw"  # the file's other keys of the section stay
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    (("data", "entity"), "stkcd$(touch f)"),
+    (("data", "time"), "year; rm -rf ~"),
+    (("describe", "variables"), ["size", "lev`id`"]),
+    (("models", "baseline", "outcome"), "srdi_index'"),
+    (("models", "baseline", "controls"), ["size", "a b"]),
+    (("models", "baseline", "fe"), ["entity", "industry_code^$(id)"]),
+    (("models", "baseline", "vcov"), {"type": "cluster", "by": ["stkcd;ls"]}),
+    (("text", "dictionaries"), {"digital x": "data/dictionaries/digital_wu2021.yaml"}),
+    (("demo", "out_dir"), "../outside"),
+    (("demo", "out_dir"), "/tmp/elsewhere"),
+    (("data", "raw_dir"), "data/raw\nrm -rf ~"),
+])
+def test_unsafe_names_and_paths_are_refused_naming_the_key(shipped, where, value):
+    bad = copy.deepcopy(shipped)
+    node = bad
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad)
+    assert ".".join(where) in str(err.value)
+
+
+def test_chinese_column_and_model_names_are_accepted(shipped):
+    cfg = copy.deepcopy(shipped)
+    cfg["models"]["基准回归"] = {"kind": "panel", "outcome": "专精特新指数", "regressors": ["融通创新"],
+                                 "fe": ["entity", "省份^year"]}
+    validate_config(cfg)

@@ -2,6 +2,11 @@
 
 Snakemake's own `validate` reports a failure without the full key path; users editing a long config need to
 know exactly which key is wrong, so the error here names it (e.g. `models.baseline.fe[0]`).
+
+The file is read here, not by Snakemake's `configfile:` directive: Snakemake runs a YAML file through the YTE
+template engine (arbitrary Python) when it sets `__use_yte__: true`, and PyYAML keeps the last of two equal keys
+silently (two models of one name: the first vanishes). A replication package is rerun by people who did not
+write its config, so neither is acceptable: both are errors here.
 """
 
 from __future__ import annotations
@@ -58,6 +63,67 @@ def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, 
                 _fill_defaults(value, extra, root)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML (no Python tags) in which a key repeated within one mapping is an error."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    loader.flatten_mapping(node)  # resolve `<<: *anchor` merges first; their keys may be overridden
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigError(f"{key_node.start_mark.name}: line {line}: key {key!r} is defined twice in the same "
+                              f"section (first at line {seen[key]}); YAML would silently keep only the last one")
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+YTE_KEY = "__use_yte__"
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The YAML mapping in `path`, read safely: duplicate keys and YTE templating are errors."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.load(fh, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no Python tags
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    if YTE_KEY in raw:
+        raise ConfigError(f"{path}: {YTE_KEY} is not accepted: the pipeline never runs a config file as a "
+                          "template (YTE evaluates Python code); write plain values")
+    return raw
+
+
+def merge_overrides(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` updated recursively by `overrides` (Snakemake's --config / --configfile values), as Snakemake's own
+    configfile directive merges them."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge_overrides(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_workflow_config(path: str | Path, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """What the Snakefile runs on: `path` read safely, command-line overrides on top, validated with defaults."""
+    if YTE_KEY in overrides:
+        raise ConfigError(f"{YTE_KEY} is not accepted (a config is never run as a template)")
+    return validate_config(merge_overrides(read_config_file(path), overrides))
+
+
 def load_schema() -> dict[str, Any]:
     with SCHEMA_PATH.open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -77,8 +143,4 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    with Path(path).open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys")
-    return validate_config(raw)
+    return validate_config(read_config_file(path))

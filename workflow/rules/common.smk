@@ -4,11 +4,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from srdi.config import validate_config
+from srdi.config import load_workflow_config
 from srdi.seeds import derive_seed
 from srdi.workflow_inputs import package_sources, raw_table_paths, text_years
 
-config = validate_config(config)
+CONFIG_FILE = "config.yaml"
+config = load_workflow_config(CONFIG_FILE, workflow.config_settings.overwrite_config or {})
 
 SOURCE = config["data"]["source"]
 DEMO_DIR = config["demo"]["out_dir"]

@@ -35,6 +35,7 @@ from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplic
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
+from srdi.models.sample_query import check_sample
 from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, is_nested, singleton_mask
@@ -118,9 +119,7 @@ def parse_mediation_spec(raw: Mapping[str, Any], name: str, entity: str, time: s
         "outcome": {**common, "outcome": y, "regressors": [x, m], "lag": lag_of([x, m, *controls])},
     }
     equations = {eq: parse_spec(r, name, entity, time) for eq, r in raws.items()}
-    sample = raw.get("sample")
-    if sample is not None and (not isinstance(sample, str) or not sample.strip()):
-        raise ValueError(f"model {name!r}: sample must be a non-empty pandas query string, got {sample!r}")
+    sample = check_sample(raw.get("sample"), name)  # parsed now: a refused query stops before any fit
     return MediationSpec(name, x, m, y, controls, lag, sample, reps, cluster, equations)
 
 

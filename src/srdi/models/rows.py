@@ -8,26 +8,23 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from srdi.models.sample_query import evaluate, parse_sample_query
+
 SAMPLE_FLAG = "in_sample"  # written by the panel stage (srdi.sample); rows flagged False are never used
 
 
 def sample_mask(df: pd.DataFrame, model: str, query: str | None) -> np.ndarray:
     """Rows flagged in_sample (if the panel has the flag) that pass the model's `sample` query.
 
-    The query is evaluated on the unlagged columns. The panel stage flags rather than deletes filtered
-    firm-years, so lags computed before this mask may still use them.
+    The query is evaluated on the unlagged columns by our own interpreter (`sample_query`: a whitelisted
+    grammar, never pandas eval). The panel stage flags rather than deletes filtered firm-years, so lags
+    computed before this mask may still use them.
     """
     keep = np.ones(len(df), dtype=bool)
     if SAMPLE_FLAG in df.columns:
         keep &= df[SAMPLE_FLAG].fillna(False).to_numpy(dtype=bool)
     if query:
-        try:
-            mask = df.eval(query)
-        except Exception as exc:  # pandas raises many types for a bad query
-            raise ValueError(f"model {model!r}: sample query {query!r} failed: {exc}") from exc
-        if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
-            raise ValueError(f"model {model!r}: sample query {query!r} is not a true/false filter")
-        keep &= mask.fillna(False).to_numpy(dtype=bool)
+        keep &= evaluate(parse_sample_query(query, model), df, model)
     return keep
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from srdi.models.sample_query import check_sample
+
 FE_NAMES = ("entity", "time")  # aliases of the panel's key columns; the default fe
 # one fe term: a column name, or columns interacted with "^" (fixest style), e.g. "industry^year"
 FE_PATTERN = re.compile(r"^[^\^\s]+(\^[^\^\s]+)*$")
@@ -154,9 +156,7 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
     if isinstance(lag_years, bool) or not isinstance(lag_years, int) or lag_years < 1:
         raise ValueError(f"model {name!r}: lag_years must be a positive integer, got {lag_years!r}")
 
-    sample = raw.get("sample")
-    if sample is not None and (not isinstance(sample, str) or not sample.strip()):
-        raise ValueError(f"model {name!r}: sample must be a non-empty pandas query string, got {sample!r}")
+    sample = check_sample(raw.get("sample"), name)  # parsed now: a refused query stops before any fit
 
     return ModelSpec(
         name=name,

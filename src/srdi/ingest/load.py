@@ -60,6 +60,9 @@ def load_table(raw_dir: str | Path, spec: TableSpec) -> LoadedTable:
     allowed = {c.code: [str(a) for a in c.allowed] for c in spec.columns if c.allowed is not None}
     raw = read_table(path, spec.header_rows, spec.encoding, dtypes, table=spec.key, allowed=allowed)
     problems = validate_raw(raw.frame, spec, file)
+    if raw.frame.empty and spec.required:  # else every table downstream is empty and a model fails, unnamed
+        what = "has no data rows" if raw.fmt == "parquet" else "has header rows but no data rows"
+        problems.insert(0, make_problem(file, spec.key, what))
     if problems:
         raise IngestError(problems)
     frame, dropped = clean_table(to_typed(raw.frame, spec), spec, file)

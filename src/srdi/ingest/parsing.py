@@ -8,13 +8,22 @@ import numpy as np
 import pandas as pd
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "None"})
+# In a numeric column 'nan' is not a blank: it is the result of a computation (0/0) and an error, like 'inf'.
+NUMERIC_MISSING_TOKENS = MISSING_TOKENS - {"NaN", "nan"}
+# Excel error cells (#DIV/0! is x/0, #NUM! an overflow): missing in text columns, not a number in numeric ones.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
+# Any finite number at least this large in absolute value is an error unless the mapping sets min / max: it is
+# more than any Chinese listed firm's balance sheet in yuan (about 4.5e13), so it is a unit or export error.
+MAGNITUDE_LIMIT = 1e15
+_NONFINITE_RE = r"[+-]?(?:nan|inf|infinity)"
 _CODE_RE = re.compile(r"^(\d{1,6})(?:\.0+)?(?:\.(?:SZ|SH|BJ))?$", re.IGNORECASE)
 
 
-def clean_text(series: pd.Series) -> pd.Series:
-    """Strip whitespace and turn blank / 'NA'-like cells into missing values (pandas string dtype)."""
+def clean_text(series: pd.Series, tokens: frozenset[str] = MISSING_TOKENS) -> pd.Series:
+    """Strip whitespace and turn blank / 'NA'-like cells (`tokens`) into missing values (pandas string dtype)."""
     out = series.astype("str").str.strip()
-    return out.mask(out.isin(MISSING_TOKENS))
+    return out.mask(out.isin(tokens))
 
 
 def pad_code(value: object) -> object:
@@ -28,6 +37,21 @@ def pad_code(value: object) -> object:
 def to_number(series: pd.Series) -> pd.Series:
     """Floats; unparseable or missing cells give NaN."""
     return pd.to_numeric(series.astype("str"), errors="coerce").astype("float64")
+
+
+def is_nonfinite(series: pd.Series) -> pd.Series:
+    """True where a present cell is a number that is not finite: inf, -inf, Infinity, nan (any case), 1e400."""
+    text = series.astype("str").str.strip()
+    named = text.str.fullmatch(_NONFINITE_RE, case=False).fillna(False).astype(bool)
+    return (series.notna() & (named | np.isinf(to_number(series)))).astype(bool)
+
+
+def is_huge(series: pd.Series, lower: bool = True, upper: bool = True) -> pd.Series:
+    """True where a finite number is <= -MAGNITUDE_LIMIT (if `lower`) or >= MAGNITUDE_LIMIT (if `upper`)."""
+    num = to_number(series)
+    low = (num <= -MAGNITUDE_LIMIT) if lower else False
+    high = (num >= MAGNITUDE_LIMIT) if upper else False
+    return (np.isfinite(num) & (low | high)).astype(bool)
 
 
 def to_date(series: pd.Series) -> pd.Series:
@@ -46,11 +70,11 @@ def parses_as(series: pd.Series, dtype: str) -> pd.Series:
     present = series.notna()
     if dtype == "code":
         ok = is_code(series)
-    elif dtype == "float":
-        ok = to_number(series).notna()
+    elif dtype == "float":  # inf / nan parse (as numbers); a check of their own reports them
+        ok = to_number(series).notna() | is_nonfinite(series)
     elif dtype == "int":
         num = to_number(series)
-        ok = num.notna() & np.isfinite(num) & (num == np.floor(num))
+        ok = (np.isfinite(num) & (num == np.floor(num))) | is_nonfinite(series)
     elif dtype == "date":
         ok = to_date(series).notna()
     else:

@@ -14,10 +14,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from .errors import IngestError, make_problem
-from .parsing import clean_text, pad_code
+from .parsing import EXCEL_ERRORS, MISSING_TOKENS, NUMERIC_MISSING_TOKENS, clean_text, pad_code
 
 _TYPED = ("code", "date", "int", "float")
 UNIT_WORDS = frozenset({"没有单位", "无单位", "元", "万元", "%", "人", "个", "股", "年", "日", "次", "件", "家"})
@@ -92,12 +93,27 @@ def _grid_csv(path: Path, encoding: str, file: str, table: str) -> tuple[pd.Data
     return grid, used
 
 
+def xlsx_rows(path: Path) -> list[tuple[object, ...]]:
+    """Cell values of the first sheet, one tuple per sheet row from row 1 (blank rows included, so list
+    position + 1 is the spreadsheet row). Error cells come back as their code ('#DIV/0!'), not as missing
+    (pandas.read_excel would hide them), so a numeric column can report them."""
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        return list(wb.worksheets[0].iter_rows(values_only=True))
+    finally:
+        wb.close()
+
+
 def _grid_xlsx(path: Path, file: str, table: str) -> pd.DataFrame:
     try:
-        grid = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        rows = xlsx_rows(path)
     except Exception as exc:  # openpyxl raises many kinds on corrupt files
         raise IngestError([make_problem(file, table, f"is not a readable XLSX workbook: {exc}")]) from exc
-    return grid.map(_cell_text)
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    rows = [tuple(r) + (None,) * (width - len(r)) for r in rows]
+    return pd.DataFrame(rows, dtype=object).map(_cell_text) if rows else pd.DataFrame()
 
 
 def _read_parquet(path: Path, file: str, table: str) -> pd.DataFrame:
@@ -217,12 +233,20 @@ def read_table(
         frame.columns = header
         frame = frame.loc[:, [h for h in header if h]]
         frame.index = pd.RangeIndex(n_header + 1, n_header + 1 + len(frame))  # 1-based file row numbers
-    frame = pd.DataFrame({c: clean_text(frame[c]) for c in frame.columns}, index=frame.index)
+    frame = pd.DataFrame({c: clean_text(frame[c], _missing_tokens(dtypes.get(c), fmt)) for c in frame.columns},
+                         index=frame.index)
     frame = frame.loc[frame.notna().any(axis=1)] if len(frame.columns) else frame
     for code, dtype in dtypes.items():
         if dtype == "code" and code in frame.columns:
             frame[code] = frame[code].map(pad_code, na_action="ignore").astype("str")
     return RawTable(frame=frame, file=file, fmt=fmt, encoding=used, header_rows=n_header, labels=labels)
+
+
+def _missing_tokens(dtype: str | None, fmt: str) -> frozenset[str]:
+    """Cells read as missing: 'nan' and Excel error cells are errors in numeric columns, blanks elsewhere."""
+    if dtype in ("int", "float"):
+        return NUMERIC_MISSING_TOKENS
+    return MISSING_TOKENS | EXCEL_ERRORS if fmt == "xlsx" else MISSING_TOKENS
 
 
 def _header_rows(grid: pd.DataFrame, expected: int | str, dtypes: Mapping[str, str],

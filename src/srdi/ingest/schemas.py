@@ -7,7 +7,7 @@ import pandera.pandas as pa
 
 from .errors import Problem, make_problem
 from .mapping import ColumnSpec, TableSpec
-from .parsing import parses_as, to_number
+from .parsing import MAGNITUDE_LIMIT, is_huge, is_nonfinite, parses_as, to_number
 
 _TYPE_ERRORS = {
     "code": "not a 6-digit stock code",
@@ -15,6 +15,9 @@ _TYPE_ERRORS = {
     "int": "not an integer",
     "float": "not a number",
 }
+NONFINITE = "not a finite number (inf / nan come from a computation; leave missing values empty)"
+HUGE = (f"absolute value of {MAGNITUDE_LIMIT:.0e} or more (more than any listed firm's balance sheet in yuan; "
+        "if such values are real, set min / max for this column in the mapping)").replace("e+", "e")
 
 
 def _fmt(x: float) -> str:
@@ -25,14 +28,19 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if col.dtype in _TYPE_ERRORS:
         checks.append(pa.Check(lambda s, d=col.dtype: parses_as(s, d), error=_TYPE_ERRORS[col.dtype]))
+    if col.dtype in ("int", "float"):
+        checks.append(pa.Check(lambda s: ~is_nonfinite(s), error=NONFINITE))
+        if col.min is None or col.max is None:  # the mapping's bound, where set, replaces the default limit
+            lower, upper = col.min is None, col.max is None
+            checks.append(pa.Check(lambda s, lo=lower, hi=upper: ~is_huge(s, lo, hi), error=HUGE))
     if col.min is not None or col.max is not None:
         lo = -float("inf") if col.min is None else col.min
         hi = float("inf") if col.max is None else col.max
         what = f"outside the allowed range [{_fmt(lo)}, {_fmt(hi)}]"
 
         def _within(s: pd.Series, lo: float = lo, hi: float = hi) -> pd.Series:
-            num = to_number(s)
-            return num.isna() | ((num >= lo) & (num <= hi))
+            num = to_number(s)  # non-finite cells have their own check
+            return num.isna() | is_nonfinite(s) | ((num >= lo) & (num <= hi))
 
         checks.append(pa.Check(_within, error=what))
     if col.allowed is not None:
@@ -40,7 +48,8 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
         what = f"not one of the allowed values {allowed}"
         if col.dtype in ("int", "float"):
             nums = {float(a) for a in allowed}
-            checks.append(pa.Check(lambda s, n=nums: to_number(s).isna() | to_number(s).isin(n), error=what))
+            checks.append(pa.Check(lambda s, n=nums: to_number(s).isna() | is_nonfinite(s) | to_number(s).isin(n),
+                                   error=what))
         else:
             texts = {str(a) for a in allowed}
             checks.append(pa.Check(lambda s, t=texts: s.isna() | s.isin(t), error=what))

@@ -11,6 +11,8 @@ import yaml
 PACKAGE_DIR = Path(__file__).resolve().parent
 _SHARED_MODULES = ("__init__.py", "atomic.py", "cli.py", "config.py")
 _MDNA_NAME = re.compile(r"^\d{6}_(\d{4})\.txt$")
+# Data files a stage's code reads besides its declared inputs (the codebook's definitions and labels).
+_STAGE_DATA = {"panel": (PACKAGE_DIR.parents[1] / "data" / "codebook.yaml",)}
 
 
 def package_sources(*stages: str) -> list[str]:
@@ -21,6 +23,7 @@ def package_sources(*stages: str) -> list[str]:
     """
     files = {PACKAGE_DIR / name for name in _SHARED_MODULES}
     for stage in stages:
+        files.update(_STAGE_DATA.get(stage, ()))
         sub = PACKAGE_DIR / stage
         if sub.is_dir():
             files.update(sub.rglob("*.py"))
@@ -32,10 +35,25 @@ def package_sources(*stages: str) -> list[str]:
 
 
 def raw_table_paths(raw_dir: str | Path, mapping_path: str | Path) -> list[str]:
-    """The raw files the mapping names, so a changed export reruns ingestion."""
+    """The raw files the mapping names, so a changed export reruns ingestion.
+
+    A table marked `required: false` is listed only when its file is there: an absent optional table is not a
+    missing input (ingestion gives it an empty interim table), and once added it reruns ingestion.
+    """
     with Path(mapping_path).open(encoding="utf-8") as fh:
         mapping = yaml.safe_load(fh)
-    return sorted(str(Path(raw_dir) / spec["file"]) for spec in mapping["tables"].values())
+    paths = []
+    for spec in mapping["tables"].values():
+        path = Path(raw_dir) / spec["file"]
+        if spec.get("required", True) or path.exists():
+            paths.append(str(path))
+    return sorted(paths)
+
+
+def mdna_files(raw_dir: str | Path, year: int | str) -> list[str]:
+    """The MD&A texts of one report year, the inputs of that year's text job (an edited text reruns it)."""
+    mdna = Path(raw_dir) / "mdna"
+    return sorted(str(p) for p in mdna.glob(f"*_{int(year)}.txt") if _MDNA_NAME.match(p.name))
 
 
 def text_years(config: dict[str, Any], raw_dir: str | Path) -> list[int]:

@@ -1,12 +1,11 @@
 # Config validation, path constants and input functions shared by every stage.
 import json
-import shlex
 import sys
 from pathlib import Path
 
 from srdi.config import load_workflow_config
 from srdi.seeds import derive_seed
-from srdi.workflow_inputs import package_sources, raw_table_paths, text_years
+from srdi.workflow_inputs import mdna_files, package_sources, raw_table_paths, text_years
 
 CONFIG_FILE = "config.yaml"
 config = load_workflow_config(CONFIG_FILE, workflow.config_settings.overwrite_config or {})
@@ -31,14 +30,26 @@ TABLES = "results/tables"
 LOGS = "results/logs"
 
 # Python runs through the interpreter Snakemake itself runs in, so the rules use the project's environment.
-PY = f"{sys.executable} -m srdi"
+# A list, so `{params.py:q}` quotes each part (the project may live in a folder with spaces).
+# Every value a shell command interpolates is quoted with :q: config values never reach a shell unquoted.
+PY = [sys.executable, "-m", "srdi"]
+
+
+def demo_ready():
+    """In demo mode, the raw files exist only after the demo checkpoint has run; list them after it."""
+    if SOURCE == "demo":
+        return [checkpoints.demo_data.get().output.manifest]
+    return []
 
 
 def raw_inputs(wildcards=None):
-    """The demo manifest (its rule writes every raw table) or the user's raw files named by the mapping."""
-    if SOURCE == "demo":
-        return [f"{DEMO_DIR}/manifest.json"]
-    return raw_table_paths(RAW_DIR, MAPPING)
+    """Every raw table file ingestion reads (the mapping's files), so an edited export reruns it."""
+    return [*demo_ready(), *raw_table_paths(RAW_DIR, MAPPING)]
+
+
+def text_inputs(wildcards):
+    """The MD&A texts of the job's year: each is an input, so an edited text reruns its year."""
+    return [*demo_ready(), *mdna_files(RAW_DIR, wildcards.year)]
 
 
 def code(*stages):

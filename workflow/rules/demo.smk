@@ -1,7 +1,8 @@
 # Synthetic demo: raw tables in the shape of CSMAR / CNRDS / cninfo exports, with truth.json (docs/demo_dgp.md).
 
 
-rule demo_data:
+# A checkpoint: the rules after it list the files it wrote (raw tables, texts) as their inputs.
+checkpoint demo_data:
     output:
         manifest=f"{DEMO_DIR}/manifest.json",
         truth=f"{DEMO_DIR}/truth.json",
@@ -15,4 +16,4 @@ rule demo_data:
     log:
         f"{LOGS}/demo_data.log",
     shell:
-        "{params.py} demo --out-dir {params.out_dir} --scale {params.scale} --seed {params.seed} > {log} 2>&1"
+        "{params.py:q} demo --out-dir {params.out_dir:q} --scale {params.scale:q} --seed {params.seed:q} > {log:q} 2>&1"

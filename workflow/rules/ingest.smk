@@ -15,7 +15,8 @@ rule ingest:
     log:
         f"{LOGS}/ingest.log",
     shell:
-        "{params.py} ingest --raw-dir {params.raw_dir} --mapping {input.mapping} --out-dir {params.out_dir} > {log} 2>&1"
+        "{params.py:q} ingest --raw-dir {params.raw_dir:q} --mapping {input.mapping:q} --out-dir {params.out_dir:q}"
+        " > {log:q} 2>&1"
 
 
 rule base_panel:
@@ -30,4 +31,4 @@ rule base_panel:
     log:
         f"{LOGS}/base_panel.log",
     shell:
-        "{params.py} base-panel --interim-dir {params.interim_dir} --out {output} > {log} 2>&1"
+        "{params.py:q} base-panel --interim-dir {params.interim_dir:q} --out {output:q} > {log:q} 2>&1"

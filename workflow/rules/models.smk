@@ -26,8 +26,8 @@ for _kind, _names in MODEL_KINDS.items():
         log:
             f"{LOGS}/estimate_{_kind}.log",
         shell:
-            "{params.py} estimate --panel {input.panel} --specs {params.specs:q} --seeds {params.seeds:q}"
-            " --entity {params.entity} --time {params.time} --out-dir {params.out_dir} > {log} 2>&1"
+            "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
+            " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
 rule provenance:
@@ -40,9 +40,9 @@ rule provenance:
     params:
         py=PY,
         config=json.dumps(config, sort_keys=True),
-        inputs=" ".join(shlex.quote(p) for p in provenance_inputs()),
+        inputs=provenance_inputs(),
     log:
         f"{LOGS}/provenance.log",
     shell:
-        "{params.py} provenance --config-json {params.config:q} --inputs {params.inputs} --out {output}"
-        " {input.panel} {input.estimates} > {log} 2>&1"
+        "{params.py:q} provenance --config-json {params.config:q} --inputs {params.inputs:q} --out {output:q}"
+        " {input.panel:q} {input.estimates:q} > {log:q} 2>&1"

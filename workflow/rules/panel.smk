@@ -16,8 +16,8 @@ if SOURCE == "panel":
         log:
             f"{LOGS}/import_panel.log",
         shell:
-            "{params.py} import-panel --in {input.panel} --entity {params.entity} --time {params.time}"
-            " --out {output.panel} --codebook {output.codebook} > {log} 2>&1"
+            "{params.py:q} import-panel --in {input.panel:q} --entity {params.entity:q} --time {params.time:q}"
+            " --out {output.panel:q} --codebook {output.codebook:q} > {log:q} 2>&1"
 
 else:
 
@@ -38,8 +38,8 @@ else:
             settings=json.dumps(config["panel"], sort_keys=True),
             tables_dir=lambda wc, output: Path(output.weights).parent,
         shell:
-            "{params.py} panel --base {input.base} --text {input.text} --settings {params.settings:q}"
-            " --out {output.panel} --codebook {output.codebook} --tables-dir {params.tables_dir} > {log} 2>&1"
+            "{params.py:q} panel --base {input.base:q} --text {input.text:q} --settings {params.settings:q}"
+            " --out {output.panel:q} --codebook {output.codebook:q} --tables-dir {params.tables_dir:q} > {log:q} 2>&1"
 
 
 rule describe:
@@ -51,10 +51,10 @@ rule describe:
         code=code("describe"),
     params:
         py=PY,
-        variables=" ".join(config["describe"]["variables"]),
+        variables=config["describe"]["variables"],
         tables_dir=lambda wc, output: Path(output.descriptives).parent,
     log:
         f"{LOGS}/describe.log",
     shell:
-        "{params.py} describe --panel {input.panel} --variables {params.variables}"
-        " --tables-dir {params.tables_dir} > {log} 2>&1"
+        "{params.py:q} describe --panel {input.panel:q} --variables {params.variables:q}"
+        " --tables-dir {params.tables_dir:q} > {log:q} 2>&1"

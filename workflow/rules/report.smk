@@ -37,9 +37,9 @@ rule regression_table:
     log:
         f"{LOGS}/table_{{table}}.log",
     shell:
-        "{params.py} table --config-json {params.config:q} --name {wildcards.table}"
-        " --estimates-dir {params.estimates} --codebook {input.codebook} --provenance {input.provenance}"
-        " --out-dir {params.tables} > {log} 2>&1"
+        "{params.py:q} table --config-json {params.config:q} --name {wildcards.table:q}"
+        " --estimates-dir {params.estimates:q} --codebook {input.codebook:q} --provenance {input.provenance:q}"
+        " --out-dir {params.tables:q} > {log:q} 2>&1"
 
 
 rule describe_tables:
@@ -57,8 +57,8 @@ rule describe_tables:
     log:
         f"{LOGS}/describe_tables.log",
     shell:
-        "{params.py} describe-tables --config-json {params.config:q} --tables-dir {params.tables}"
-        " --codebook {input.codebook} --provenance {input.provenance} --out-dir {params.tables} > {log} 2>&1"
+        "{params.py:q} describe-tables --config-json {params.config:q} --tables-dir {params.tables:q}"
+        " --codebook {input.codebook:q} --provenance {input.provenance:q} --out-dir {params.tables:q} > {log:q} 2>&1"
 
 
 if FIGURE_NAMES:
@@ -75,13 +75,13 @@ if FIGURE_NAMES:
             py=PY,
             config=CONFIG_JSON,
             estimates=lambda wc, input: Path(input.estimates[0]).parent,
-            truth=lambda wc, input: f"--truth {input.truth[0]}" if input.truth else "",
+            truth=lambda wc, input: ["--truth", input.truth[0]] if input.truth else [],
             figures=lambda wc, output: Path(output[0]).parent,
         log:
             f"{LOGS}/figures.log",
         shell:
-            "{params.py} figures --config-json {params.config:q} --estimates-dir {params.estimates}"
-            " --codebook {input.codebook} {params.truth} --out-dir {params.figures} > {log} 2>&1"
+            "{params.py:q} figures --config-json {params.config:q} --estimates-dir {params.estimates:q}"
+            " --codebook {input.codebook:q} {params.truth:q} --out-dir {params.figures:q} > {log:q} 2>&1"
 
 
 rule report:
@@ -105,7 +105,7 @@ rule report:
     log:
         f"{LOGS}/report.log",
     shell:
-        "{params.py} report --config-json {params.config:q} --tables-dir {params.tables}"
-        " --figures-dir {params.figures} --estimates-dir {params.estimates} --codebook {input.codebook}"
-        " --provenance {input.provenance} --captions {input.captions} --template {input.template}"
-        " --out {output} > {log} 2>&1"
+        "{params.py:q} report --config-json {params.config:q} --tables-dir {params.tables:q}"
+        " --figures-dir {params.figures:q} --estimates-dir {params.estimates:q} --codebook {input.codebook:q}"
+        " --provenance {input.provenance:q} --captions {input.captions:q} --template {input.template:q}"
+        " --out {output:q} > {log:q} 2>&1"

@@ -5,19 +5,19 @@ rule text_year:
     output:
         TEXT_SHARD,
     input:
-        raw=raw_inputs,
+        texts=text_inputs,
         dictionaries=list(config["text"]["dictionaries"].values()),
         code=code("text"),
     params:
         py=PY,
         mdna_dir=f"{RAW_DIR}/mdna",
-        dictionaries=" ".join(f"{k}={v}" for k, v in sorted(config["text"]["dictionaries"].items())),
+        dictionaries=[f"{k}={v}" for k, v in sorted(config["text"]["dictionaries"].items())],
         window=config["text"]["negation_window"],
     log:
         f"{LOGS}/text_year_{{year}}.log",
     shell:
-        "{params.py} text-year --mdna-dir {params.mdna_dir} --year {wildcards.year} --dictionaries {params.dictionaries}"
-        " --negation-window {params.window} --out {output} > {log} 2>&1"
+        "{params.py:q} text-year --mdna-dir {params.mdna_dir:q} --year {wildcards.year:q}"
+        " --dictionaries {params.dictionaries:q} --negation-window {params.window:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule text_measures:
@@ -31,4 +31,4 @@ rule text_measures:
     log:
         f"{LOGS}/text_measures.log",
     shell:
-        "{params.py} text-combine --out {output} {input.shards} > {log} 2>&1"
+        "{params.py:q} text-combine --out {output:q} {input.shards:q} > {log:q} 2>&1"

@@ -251,15 +251,53 @@ def simulate_latent(scale: str = "tiny", seed: int = 20250403) -> pd.DataFrame:
     return _latent_frame(sim)
 
 
+GENERATOR = "srdi.demo.generate_demo"
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Raise unless `out_dir` is absent, empty, or holds exactly the files an earlier demo's manifest lists."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ValueError(f"demo.out_dir {out_dir} exists and is not a folder; choose a new folder for the demo")
+    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if not p.is_dir()}
+    if not present:
+        return
+    listed: set[str] = set()
+    manifest = out_dir / "manifest.json"
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        if recorded.get("generator") == GENERATOR:
+            listed = {f["path"] for f in recorded["files"]} | {"manifest.json"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        listed = set()
+    foreign = sorted(present - listed)
+    if foreign:
+        examples = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ValueError(
+            f"demo.out_dir {out_dir} already holds files the demo did not write ({examples}); the demo replaces "
+            "its folder as a whole, so it refuses to write there. Set demo.out_dir to a new or empty folder.")
+
+
+def remove_stale_siblings(out_dir: Path) -> None:
+    """Remove the temporary folders of an earlier demo run that was killed before it could clean up."""
+    for stale in out_dir.parent.glob(f".{out_dir.name}.*"):
+        if stale.is_dir() and stale.suffix in (".tmp", ".old"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403) -> dict:
     """Write the synthetic raw tables, MD&A texts, truth.json and manifest.json to `out_dir`; return the manifest.
 
     Everything is written to a temporary sibling directory first and renamed onto `out_dir` at the end, so a
-    crash never leaves partial output; an existing `out_dir` is replaced.
+    crash never leaves partial output. An existing `out_dir` is replaced only if it holds nothing but an earlier
+    demo's files (those its manifest lists): a folder with anything else in it may be a user's own data.
     """
     sc = get_scale(scale)
     out_dir = Path(out_dir)
+    check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_siblings(out_dir)
     streams = _streams(int(seed))
     firms = make_firms(streams["firms"], sc)
     sim = simulate(streams, sc, firms, all_params())
@@ -269,7 +307,7 @@ def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed:
         os.chmod(tmp, 0o755)
         files = _write_all(tmp, sim, streams, int(seed))
         manifest = {
-            "generator": "srdi.demo.generate_demo",
+            "generator": GENERATOR,
             "seed": int(seed),
             "scale": sc.name,
             "files": [

@@ -3,16 +3,20 @@ per model kind) and the single-model library call (`run_model`)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from srdi.atomic import write_csv
 from srdi.models.kinds import fitter_for
 from srdi.models.tidy import FLOAT_FORMAT
+
+logger = logging.getLogger(__name__)
 
 
 def run_model(
@@ -47,13 +51,23 @@ def run_models(
     """Fit several models on one read of the panel and write `<out_dir>/<name>.csv` for each.
 
     A specification grid then pays Python start-up and the panel read once per batch, not once per model.
-    Every model is fitted before any file is written, so a failing model leaves no estimates of its batch.
+    A model that fails does not stop the others: each good model's file is written (atomically), then the
+    failures are raised together, so one bad new specification never costs the batch's other estimates (the
+    workflow profile keeps a failed job's finished files: `keep-incomplete`).
     """
     panel = pd.read_parquet(panel_path)
-    frames = {
-        name: fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, int(seeds[name]))
-        for name, spec in sorted(specs.items())
-    }
-    for name, frame in frames.items():
+    frames: dict[str, pd.DataFrame] = {}
+    failures: list[str] = []
+    for name, spec in sorted(specs.items()):
+        try:
+            frame = fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, int(seeds[name]))
+        except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+            logger.error("model %r failed: %s", name, exc)
+            failures.append(f"model {name!r}: {exc}" if name not in str(exc) else str(exc))
+            continue
         write_csv(Path(out_dir) / f"{name}.csv", frame, float_format=FLOAT_FORMAT)
+        frames[name] = frame
+    if failures:
+        raise ValueError("; ".join(failures) + (f" (the batch's other {len(frames)} model(s) were written)"
+                                                 if frames else ""))
     return frames

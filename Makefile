@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 env: $(STAMP)
 
-## Create the environment and run the whole DAG on the bundled synthetic demo.
+## Create the environment and run the whole DAG on the bundled synthetic demo (workflow/Snakefile; Snakemake
+## finds workflow/profiles/default by itself). srdi.launch first removes what a killed run left (its lock and
+## temporary files), so a run resumes after an interruption without `snakemake --unlock`.
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
+	$(BIN)/python -m srdi.launch --cores $(CORES)
 
 ## Create the environment and run the test suite (unit, reference-value and end-to-end tests).
 test: $(STAMP)

@@ -42,7 +42,6 @@ def _planned_rules(result: subprocess.CompletedProcess) -> set[str]:
 def _tiny_project(work: Path) -> Path:
     """A copy of the workflow in `work`, configured for the tiny demo, after one full run."""
     work.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "Snakefile", work)
     shutil.copytree(ROOT / "workflow", work / "workflow")
     (work / "data").mkdir()
     for item in ("mappings", "dictionaries"):
@@ -121,7 +120,6 @@ def test_panel_mode_runs_a_users_own_panel(tmp_path):
 
     work = tmp_path / "own"
     shutil.copytree(ROOT / "workflow", work / "workflow")
-    shutil.copy(ROOT / "Snakefile", work)
     rng = np.random.default_rng(0)
     rows = [(f"{i:06d}", y) for i in range(1, 151) for y in range(2012, 2021) if rng.random() > 0.1]
     panel = pd.DataFrame(rows, columns=["firm", "fyear"])
@@ -151,7 +149,6 @@ def _raw_project(tmp_path: Path) -> Path:
 
     work = tmp_path / "raw_mode"
     shutil.copytree(ROOT / "workflow", work / "workflow")
-    shutil.copy(ROOT / "Snakefile", work)
     (work / "data").mkdir()
     for item in ("mappings", "dictionaries"):
         shutil.copytree(ROOT / "data" / item, work / "data" / item)

@@ -1,0 +1,108 @@
+"""`make run`'s entry: start Snakemake so that a run killed earlier (power cut, Ctrl-C twice, kill -9) resumes.
+
+A killed Snakemake leaves its directory lock in `.snakemake/locks`, and the next run refuses to start until the
+user finds `snakemake --unlock`; the temporary files of the killed jobs stay beside the results. A lock is stale
+when no Snakemake process works in this folder any more, so this module checks exactly that (one exclusive lock
+of its own for `make run`, and the process table for a `snakemake` started by hand), removes the stale lock and
+the temporaries, and then becomes Snakemake (exec), which holds its lock for the whole run.
+
+Usage: python -m srdi.launch [snakemake arguments ...]
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+LAUNCH_LOCK = Path(".snakemake") / "srdi-launch.lock"
+SNAKEMAKE_LOCKS = Path(".snakemake") / "locks"
+TEMP_ROOTS = ("results",)  # where srdi.atomic writes its `.<name>.<random>.tmp` files
+
+
+class RunInProgress(RuntimeError):
+    """Another run is working in this folder: nothing may be unlocked or cleaned."""
+
+
+def _snakemake_processes(folder: Path) -> Iterator[int]:
+    """PIDs of Snakemake processes (other than this one) whose working folder is `folder` (Linux /proc)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    me = os.getpid()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = Path(os.readlink(entry / "cwd"))
+        except OSError:
+            continue
+        if cwd == folder and any(Path(arg.decode(errors="replace")).name == "snakemake" or arg == b"snakemake"
+                                 for arg in cmdline[:3]):
+            yield int(entry.name)
+
+
+def take_launch_lock(folder: Path) -> int:
+    """An exclusive lock held until the run ends (inherited by Snakemake across exec); raise if taken."""
+    path = folder / LAUNCH_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RunInProgress(f"another `make run` is working in {folder}; wait for it to finish") from None
+    os.set_inheritable(fd, True)
+    return fd
+
+
+def stale_temporaries(folder: Path) -> list[Path]:
+    """Temporary files of atomic writes (`.<name>.<random>.tmp`) left under the result folders."""
+    found: list[Path] = []
+    for root in TEMP_ROOTS:
+        base = folder / root
+        if base.is_dir():
+            found.extend(p for p in base.rglob(".*.tmp") if p.is_file())
+    return sorted(found)
+
+
+def recover(folder: Path) -> list[str]:
+    """Remove a killed run's stale Snakemake lock and temporary files; return what was done, for the console."""
+    running = sorted(_snakemake_processes(folder))
+    if running:
+        raise RunInProgress(f"a Snakemake process (pid {', '.join(map(str, running))}) is working in {folder}; "
+                            "wait for it to finish or stop it first")
+    done: list[str] = []
+    locks = folder / SNAKEMAKE_LOCKS
+    stale_locks = sorted(locks.glob("*.lock")) if locks.is_dir() else []
+    for lock in stale_locks:  # what `snakemake --unlock` removes
+        lock.unlink(missing_ok=True)
+    if stale_locks:
+        done.append("removed the lock an interrupted run left in .snakemake/locks")
+    temporaries = stale_temporaries(folder)
+    for tmp in temporaries:
+        tmp.unlink(missing_ok=True)
+    if temporaries:
+        done.append(f"removed {len(temporaries)} temporary file(s) of interrupted jobs")
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    folder = Path.cwd()
+    try:
+        take_launch_lock(folder)
+        for line in recover(folder):
+            print(f"srdi: {line}", file=sys.stderr)
+    except RunInProgress as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    os.execv(sys.executable, [sys.executable, "-m", "snakemake", *args])
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -140,3 +140,25 @@ def test_clashing_columns_raise():
     d = load_dictionary(DICTS / "coinnov_data.yaml")
     with pytest.raises(ValueError, match="clashing column names"):
         TextCounter({"ci_data": d, "ci_data2": d})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"\xef\xbb\xbf", b" \r\n\t\n", "\u3000\u3000\n".encode(), b"\xef\xbb\xbf  \n", "\ufeff\n".encode("gb18030")],
+    ids=["zero-bytes", "bom-only", "ascii-whitespace", "ideographic-spaces", "bom-and-whitespace", "gb18030-bom"],
+)
+def test_empty_report_is_missing_not_zero(tmp_path, payload, caplog):
+    d = tmp_path / "mdna"
+    d.mkdir()
+    (d / "000001_2020.txt").write_text("推进人工智能", encoding="utf-8")
+    (d / "000002_2020.txt").write_bytes(payload)
+    with caplog.at_level(logging.WARNING, logger="srdi.text"):
+        df = count_year(d, 2020, ALL, tmp_path / "2020.parquet")
+    assert df["stkcd"].tolist() == ["000001"]  # no row: a later merge gives NaN, as for a missing report
+    panel = pd.DataFrame({"stkcd": ["000001", "000002"], "year": [2020, 2020]})
+    merged = panel.merge(df, on=["stkcd", "year"], how="left").set_index("stkcd")
+    assert merged.loc["000001", "digital"] == pytest.approx(math.log(2))
+    assert pd.isna(merged.loc["000002", "digital"]) and pd.isna(merged.loc["000002", "dt_total"])
+    rep = df.attrs[REPORT_ATTR]
+    assert rep["empty"] == ["000002_2020.txt"] and rep["n_files"] == 2 and rep["n_rows"] == 1
+    assert any("000002_2020.txt" in m and "empty" in m and "missing" in m for m in caplog.messages)

@@ -1,7 +1,8 @@
 """Per-report counts and firm-year measures; one parquet shard per report year, then one combined table.
 
-Missing stays missing: a firm-year without a report file (or with a file that decodes as neither UTF-8 nor
-GB18030) has no row, so a later merge gives NaN, never a zero that would read as "no digital words".
+Missing stays missing: a firm-year without a report file, with an empty one (0 bytes, or only whitespace and
+byte-order marks) or with one that decodes as neither UTF-8 nor GB18030 has no row, so a later merge gives NaN,
+never a zero that would read as "no digital words".
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ REPORT_ATTR = "text_report"
 _NAME = re.compile(r"^(\d{6})_(\d{4})\.txt$")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 PER_CHARS = 10_000  # intensity = hits per this many characters
+
+
+def is_blank(text: str) -> bool:
+    """True for a report with no text: only whitespace (ideographic spaces included) and BOMs. Such a file is a
+    failed extraction, not a report without keywords, so it must give missing measures, not zeros."""
+    return not text.replace("\ufeff", "").strip()
 
 
 class TextCounter:
@@ -183,9 +190,10 @@ def count_year(
             log.error("cannot decode %s as UTF-8 or GB18030; firm-year left missing", path)
             undecodable.append(path.name)
             continue
-        if not decoded.text:
-            log.warning("%s is empty: counts 0, intensity missing", path)
+        if is_blank(decoded.text):
+            log.warning("%s is empty (no text): firm-year left missing, as for a missing report", path)
             empty.append(path.name)
+            continue
         encodings[decoded.encoding] += 1
         rows.append({"stkcd": m.group(1), "year": year, "encoding": decoded.encoding,
                      **counter.count(decoded.text)})  # fmt: skip
@@ -193,7 +201,7 @@ def count_year(
     df = counter.frame(rows)
     report = {
         "years": [year],
-        "n_files": len(rows) + len(undecodable),
+        "n_files": len(rows) + len(undecodable) + len(empty),
         "n_rows": len(df),
         "undecodable": undecodable,
         "skipped_names": skipped,
@@ -204,8 +212,8 @@ def count_year(
         "negation": rule.describe(),
     }
     df.attrs[REPORT_ATTR] = report
-    log.info("year %d: %d reports counted, %d undecodable, %d skipped", year, len(df), len(undecodable),
-             len(skipped))  # fmt: skip
+    log.info("year %d: %d reports counted, %d empty, %d undecodable, %d skipped", year, len(df), len(empty),
+             len(undecodable), len(skipped))  # fmt: skip
     write_parquet(out_path, df)
     if report_path is not None:
         write_json(report_path, report)

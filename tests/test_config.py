@@ -114,3 +114,14 @@ def test_chinese_column_and_model_names_are_accepted(shipped):
     cfg["models"]["基准回归"] = {"kind": "panel", "outcome": "专精特新指数", "regressors": ["融通创新"],
                                  "fe": ["entity", "省份^year"]}
     validate_config(cfg)
+
+
+@pytest.mark.parametrize("query", ["@pd.io.common.os.system('touch pwned')", "year.to_csv('leak.csv')",
+                                   "__import__('os').system('id')", "year != 2020 & [c for c in ()]"])
+def test_a_hostile_sample_query_stops_validation_naming_the_model(shipped, query, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = copy.deepcopy(shipped)
+    bad["models"]["rob_excl2020"]["sample"] = query
+    with pytest.raises(ConfigError, match=r"models\.rob_excl2020\.sample: model 'rob_excl2020'"):
+        validate_config(bad)
+    assert not list(tmp_path.iterdir())

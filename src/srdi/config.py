@@ -139,7 +139,23 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError("config.yaml is invalid:\n" + "\n".join(lines))
     filled = copy.deepcopy(dict(config))
     _fill_defaults(filled, schema, schema)
+    _check_sample_queries(filled)
     return filled
+
+
+def _check_sample_queries(config: Mapping[str, Any]) -> None:
+    """Parse every model's `sample` filter now, so a refused one stops the run before any job starts."""
+    from srdi.models.sample_query import parse_sample_query
+
+    problems = []
+    for name, spec in sorted(config.get("models", {}).items()):
+        if isinstance(spec, Mapping) and spec.get("sample") is not None:
+            try:
+                parse_sample_query(spec["sample"], name)
+            except ValueError as exc:
+                problems.append(f"  models.{name}.sample: {exc}")
+    if problems:
+        raise ConfigError("config.yaml is invalid:\n" + "\n".join(problems))
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

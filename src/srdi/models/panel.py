@@ -36,6 +36,7 @@ from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
 from srdi.models.rows import sample_mask, t_inference
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
+from srdi.models.unobserved import no_rows_error
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
@@ -143,6 +144,15 @@ def _estimation_rows(
     return np.flatnonzero(complete), int(keep.sum() - complete.sum())
 
 
+def _no_rows_error(
+    df: pd.DataFrame, spec: ModelSpec, entity: str, time: str, column: Callable[[str], pd.Series]
+) -> ValueError:
+    """The error naming the needed column(s) with no value on the sample rows (lagged values where lagged)."""
+    years = f"{spec.lag_years} year{'s' if spec.lag_years > 1 else ''}"
+    needed = {(f"{c} (lagged {years})" if c in spec.lag else c): column(c) for c in spec.required_columns(entity, time)}
+    return no_rows_error(spec.name, sample_mask(df, spec.name, spec.sample), needed, df[[entity, time]], spec.sample)
+
+
 def fit_panel(
     df: pd.DataFrame, spec: ModelSpec | Mapping[str, Any], entity: str, time: str, name: str = "model"
 ) -> PanelResult:
@@ -161,7 +171,7 @@ def fit_panel(
 
     rows, n_missing = _estimation_rows(df, spec, entity, time, column)
     if rows.size == 0:
-        raise ValueError(f"model {spec.name!r}: no complete observations in the sample")
+        raise _no_rows_error(df, spec, entity, time, column)
 
     def values(col: str) -> np.ndarray:
         return column(col).to_numpy()[rows]

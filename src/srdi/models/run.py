@@ -15,8 +15,29 @@ import pandas as pd
 from srdi.atomic import write_csv
 from srdi.models.kinds import fitter_for
 from srdi.models.tidy import FLOAT_FORMAT
+from srdi.models.unobserved import NoObservationsError, diagnose
 
 logger = logging.getLogger(__name__)
+
+
+def fit_one(
+    panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int, source: str
+) -> pd.DataFrame:
+    """The tidy estimates of one model of any kind (`source` names the panel file in errors).
+
+    The run step is the one place every kind passes through: a fit that fails because a column has no value
+    on the model's sample rows is reported naming the column(s), whichever kind's check stopped first.
+    """
+    fitter = fitter_for(spec.get("kind", "panel"), name)
+    try:
+        return fitter(panel, spec, name, entity, time, seed)
+    except NoObservationsError as exc:
+        raise NoObservationsError(f"{exc}; panel file {source}") from exc
+    except ValueError as exc:
+        found = diagnose(panel, spec, name, entity, time)
+        if found is None:
+            raise
+        raise NoObservationsError(f"{found}; panel file {source} (the fit stopped with: {exc})") from exc
 
 
 def run_model(
@@ -35,7 +56,7 @@ def run_model(
     `seed` (from config) drives every random step of the model (bootstrap, permutation tests).
     """
     panel = pd.read_parquet(panel_path)
-    frame = fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, seed)
+    frame = fit_one(panel, spec, name, entity, time, seed, str(panel_path))
     write_csv(out_path, frame, float_format=FLOAT_FORMAT)
     return frame
 
@@ -60,7 +81,7 @@ def run_models(
     failures: list[str] = []
     for name, spec in sorted(specs.items()):
         try:
-            frame = fitter_for(spec.get("kind", "panel"), name)(panel, spec, name, entity, time, int(seeds[name]))
+            frame = fit_one(panel, spec, name, entity, time, int(seeds[name]), str(panel_path))
         except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
             logger.error("model %r failed: %s", name, exc)
             failures.append(f"model {name!r}: {exc}" if name not in str(exc) else str(exc))

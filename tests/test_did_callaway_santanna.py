@@ -176,6 +176,27 @@ def test_matches_moderndid_on_simulated_panels(seed, controls, method, control_g
         assert table.loc[overall, "std_error"] == pytest.approx(agg.overall_se, rel=1e-6)
 
 
+@pytest.mark.parametrize(("control_group", "base_period"), [("never_treated", "universal"),
+                                                           ("not_yet_treated", "varying")])
+@pytest.mark.filterwarnings("ignore:anticipation = 1")
+def test_anticipation_matches_moderndid(control_group, base_period):
+    """One year of anticipation: base period g - 2, not-yet-treated means G > t + 1."""
+    df = simulate(21)
+    res = callaway_santanna(df, "firm", "year", "y", "g", ["x1", "x2"], control_group=control_group,
+                            base_period=base_period, anticipation=1)
+    m = md.att_gt(pl.from_pandas(df), yname="y", tname="year", idname="firm", gname="g", xformla="~x1+x2",
+                  control_group=control_group.replace("_", ""), base_period=base_period, anticipation=1,
+                  boot=False, cband=False)
+    gt = _rows(res, "gt")
+    np.testing.assert_array_equal(gt["time"], m.times)
+    np.testing.assert_allclose(gt["estimate"], m.att_gt, rtol=1e-6, atol=1e-9)
+    dyn = md.aggte(m, type="dynamic")
+    np.testing.assert_allclose(_rows(res, "dynamic")["estimate"].iloc[:-1], dyn.att_by_event, rtol=1e-6, atol=1e-9)
+    if base_period == "universal":  # the reference is e = -2, reported as 0 without SE
+        ref = _rows(res, "dynamic").set_index("term").loc["e=-2"]
+        assert ref["estimate"] == 0 and np.isnan(ref["std_error"])
+
+
 def test_event_window_and_balance_match_moderndid():
     df = simulate(8)
     kw = {"min_e": -2, "max_e": 2, "balance_e": 1}

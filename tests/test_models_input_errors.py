@@ -4,14 +4,16 @@ noted in the regression tables."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from srdi.clusters import MIN_CLUSTERS
 from srdi.models.panel import fit_panel
-from srdi.models.run import fit_one, run_model
+from srdi.models.run import fit_one, log_few_clusters, run_model
 from srdi.models.unobserved import NoObservationsError, diagnose, spec_columns
 
 ENTITY, TIME = "stkcd", "year"
@@ -165,3 +167,73 @@ def test_spec_columns_of_every_kind() -> None:
                                 ENTITY, TIME)
     assert fixed == [ENTITY, TIME, "y", "industry"]
     assert terms == ["x", "z", "w"]
+
+
+# ---------------------------------------------------------------------------------------------- few clusters
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_every_kind_logs_few_clusters(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    panel = make_panel()
+    with caplog.at_level(logging.WARNING, logger="srdi.models.run"):
+        _fit(panel, kind, vcov={"type": "cluster", "by": ["industry"]})
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    g = 2 if kind == "heterogeneity" else panel["industry"].nunique()  # each soe group holds 2 of the 4 industries
+    expected = f"is clustered by industry with only {g} clusters"
+    assert any(m.startswith(f"model 'm_{kind}'") and expected in m for m in messages), messages
+    assert all(f"fewer than {MIN_CLUSTERS} clusters" in m for m in messages)
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_enough_clusters_log_nothing(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="srdi.models.run"):
+        _fit(make_panel(n_firms=60), kind)  # firm clusters: 60, or 30 per soe group
+    assert not [r for r in caplog.records if r.name == "srdi.models.run"]
+
+
+def test_few_clusters_threshold_and_message(caplog: pytest.LogCaptureFixture) -> None:
+    frame = pd.DataFrame({
+        "vcov": ["cluster:industry", "cluster:industry", "cluster:stkcd+year", "robust", "cluster:province"],
+        "n_clusters": pd.array([MIN_CLUSTERS - 1, MIN_CLUSTERS - 1, 12, None, MIN_CLUSTERS], dtype="Int64"),
+        "equation": ["first_stage", "second_stage", "second_stage", "second_stage", "diagnostic"],
+    })
+    with caplog.at_level(logging.WARNING, logger="srdi.models.run"):
+        log_few_clusters(frame, "grid")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"model 'grid' (first_stage, second_stage) is clustered by industry with only {MIN_CLUSTERS - 1} clusters: "
+        f"cluster-robust standard errors and p-values are unreliable with fewer than {MIN_CLUSTERS} clusters",
+        f"model 'grid' (second_stage) is clustered by stkcd+year with only 12 clusters: "
+        f"cluster-robust standard errors and p-values are unreliable with fewer than {MIN_CLUSTERS} clusters",
+    ]
+
+
+def _table_with_few_clusters(tmp_path, language: str, refine_g: int, distinct_g: int):
+    from test_report_data import ESTIMATES, example_config, write_examples
+
+    from srdi.report.tables import build_regression_table
+
+    paths = write_examples(tmp_path)
+    for name, g in (("channel_refine", refine_g), ("channel_distinct", distinct_g)):
+        text = ESTIMATES[name].replace(",99,", f",{g},").replace(",98,", f",{g},")
+        text = text.replace("cluster:stkcd", "cluster:industry_code")
+        (paths["estimates"] / f"{name}.csv").write_text(text, encoding="utf-8")
+    return build_regression_table(example_config(language), "channels", paths["estimates"], paths["codebook"], None)
+
+
+def test_regression_table_notes_few_clusters(tmp_path) -> None:
+    table = _table_with_few_clusters(tmp_path, "en", 12, 40)
+    assert table.notes == [
+        "Standard errors in parentheses, clustered by firm; clustered by industry_code.",
+        "Column (2) is clustered by industry_code with only 12 clusters; cluster-robust inference is unreliable "
+        "with fewer than 30.",
+        "* p<0.1, ** p<0.05, *** p<0.01.",
+    ]
+    assert table.panels[1].rows[-1] == ["Clusters", "99", "12", "40", "98"]
+
+
+def test_regression_table_notes_columns_sharing_few_clusters_in_chinese(tmp_path) -> None:
+    table = _table_with_few_clusters(tmp_path, "zh", 12, 12)
+    assert "第(2)、(3)列按industry_code聚类，仅有12个聚类；聚类数少于30时，聚类稳健推断不可靠。" in table.notes
+    en = _table_with_few_clusters(tmp_path / "en", "en", 12, 12)
+    assert "Columns (2) and (3) are clustered by industry_code with only 12 clusters; cluster-robust inference is " \
+           "unreliable with fewer than 30." in en.notes

@@ -13,11 +13,14 @@ import numpy as np
 import pandas as pd
 
 from srdi.atomic import write_csv
+from srdi.clusters import MIN_CLUSTERS
 from srdi.models.kinds import fitter_for
 from srdi.models.tidy import FLOAT_FORMAT
 from srdi.models.unobserved import NoObservationsError, diagnose
 
 logger = logging.getLogger(__name__)
+# rows that repeat an equation's facts (indirect effect, permutation gap, marginal effects, IV tests)
+DERIVED_EQUATIONS = frozenset({"indirect", "jiang_two_step", "difference", "marginal_effect", "diagnostic"})
 
 
 def fit_one(
@@ -30,7 +33,7 @@ def fit_one(
     """
     fitter = fitter_for(spec.get("kind", "panel"), name)
     try:
-        return fitter(panel, spec, name, entity, time, seed)
+        frame = fitter(panel, spec, name, entity, time, seed)
     except NoObservationsError as exc:
         raise NoObservationsError(f"{exc}; panel file {source}") from exc
     except ValueError as exc:
@@ -38,6 +41,27 @@ def fit_one(
         if found is None:
             raise
         raise NoObservationsError(f"{found}; panel file {source} (the fit stopped with: {exc})") from exc
+    log_few_clusters(frame, name)
+    return frame
+
+
+def log_few_clusters(frame: pd.DataFrame, name: str) -> None:
+    """Warn in the estimate job's log for each clustering of the model with fewer than MIN_CLUSTERS clusters.
+
+    Read from the tidy estimates (`vcov` = "cluster:<columns>", `n_clusters` = G), so every kind is covered
+    in one place; the regression tables add the matching note.
+    """
+    if not {"vcov", "n_clusters"} <= set(frame.columns):
+        return
+    g = pd.to_numeric(frame["n_clusters"], errors="coerce").astype(float)  # nullable Int64 -> NaN, not <NA>
+    few = frame[frame["vcov"].astype(str).str.startswith("cluster:") & (g < MIN_CLUSTERS)].assign(_g=g)
+    for (vcov, n), part in few.groupby(["vcov", "_g"], sort=True):
+        eqs = [] if "equation" not in part else sorted(set(part["equation"].dropna().astype(str)) - DERIVED_EQUATIONS)
+        logger.warning(
+            "model %r%s is clustered by %s with only %d clusters: cluster-robust standard errors and p-values "
+            "are unreliable with fewer than %d clusters",
+            name, f" ({', '.join(eqs)})" if eqs else "", str(vcov).split(":", 1)[1], int(n), MIN_CLUSTERS,
+        )
 
 
 def run_model(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from srdi.clusters import MIN_CLUSTERS
 from srdi.report.estimates import DERIVED_EQUATIONS, coefficient_equations
 from srdi.report.labels import Labels
 from srdi.report.numbers import fixed, integer, interval, missing
@@ -104,13 +105,17 @@ class RegressionTableBuilder:
         except KeyError:
             return c.equation
 
+    def _cluster_names(self, by: str) -> str:
+        """The cluster columns of a vcov label ("stkcd+year") as shown in notes: firm × year."""
+        names = [p for p in by.replace(",", "+").split("+") if p]
+        shown = [self.labels.word("entity") if n == self.entity else
+                 self.labels.word("time") if n == self.time else n for n in names]
+        return " × ".join(shown) or self.labels.word("entity")
+
     def _vcov_text(self, vcov: str) -> str:
         kind, _, by = vcov.partition(":")
         if kind == "cluster":
-            names = [p for p in by.replace(",", "+").split("+") if p]
-            shown = [self.labels.word("entity") if n == self.entity else
-                     self.labels.word("time") if n == self.time else n for n in names]
-            return self.labels.word("cluster", by=" × ".join(shown) or self.labels.word("entity"))
+            return self.labels.word("cluster", by=self._cluster_names(by))
         if kind in ("robust", "unadjusted"):
             return self.labels.word(kind)
         return vcov
@@ -252,7 +257,41 @@ class RegressionTableBuilder:
         se_types = "; ".join(self._vcov_text(v) for v in vcovs if v)
         sep = "，" if self.labels.language == "zh" else ", "
         end = "。" if self.labels.language == "zh" else "."
-        notes = [f"{lead}{sep}{se_types}{end}" if se_types else f"{lead}{end}", self.settings.stars_note() + end]
+        notes = [f"{lead}{sep}{se_types}{end}" if se_types else f"{lead}{end}", *self._few_clusters_notes(columns),
+                 self.settings.stars_note() + end]
         if stamp is not None:
             notes.append(self.labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text))
         return notes
+
+    def _few_clusters_notes(self, columns: Sequence[Column]) -> list[str]:
+        """One sentence per (cluster columns, G) shared by columns with fewer than MIN_CLUSTERS clusters."""
+        few: dict[tuple[str, int], list[int]] = {}
+        for i, c in enumerate(columns, start=1):
+            kind, _, by = str(_first(c.rows, "vcov") or "").partition(":")
+            g = _first(c.rows, "n_clusters")
+            if kind == "cluster" and not missing(g) and int(g) < MIN_CLUSTERS:
+                few.setdefault((by, int(g)), []).append(i)
+        zh = self.labels.language == "zh"
+        return [FEW_CLUSTERS_NOTE[zh](cols=_column_list(idx, zh), plural=len(idx) > 1, by=self._cluster_names(by),
+                                      g=g, threshold=MIN_CLUSTERS) for (by, g), idx in few.items()]
+
+
+def _column_list(idx: Sequence[int], zh: bool) -> str:
+    """(2) / (2) and (3) / (1), (2) and (4); Chinese: (2)、(3)."""
+    parts = [f"({i})" for i in idx]
+    if zh:
+        return "、".join(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _few_clusters_en(cols: str, plural: bool, by: str, g: int, threshold: int) -> str:
+    subject = f"Columns {cols} are" if plural else f"Column {cols} is"
+    return (f"{subject} clustered by {by} with only {g} clusters; cluster-robust inference is unreliable with "
+            f"fewer than {threshold}.")
+
+
+def _few_clusters_zh(cols: str, plural: bool, by: str, g: int, threshold: int) -> str:
+    return f"第{cols}列按{by}聚类，仅有{g}个聚类；聚类数少于{threshold}时，聚类稳健推断不可靠。"
+
+
+FEW_CLUSTERS_NOTE = {False: _few_clusters_en, True: _few_clusters_zh}

@@ -46,6 +46,11 @@ class DidResult:
     cov: pd.DataFrame  # covariance of the reported estimates (same order as `estimates`)
     info: dict[str, Any] = field(default_factory=dict)  # estimator-specific facts (weights, dropped rows, ...)
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The tidy rows under the name the Callaway-Sant'Anna result uses."""
+        return self.estimates
+
     def estimate(self, term: str) -> float:
         return float(self.estimates.set_index("term").loc[term, "estimate"])
 

@@ -336,6 +336,31 @@ def test_bootstrap_reproducible_and_close_to_analytic(mpdta):
     assert np.isnan(_rows(a, "simple")["band_low"]).all()
 
 
+def test_bootstrap_follows_the_stated_convention_on_moderndids_influence_function():
+    """Draw b = U_b psi / n with U_b Rademacher from default_rng(seed).integers(0, 2, (B, n)) (units in entity
+    order), SE = IQR / (q75 - q25 of N(0,1)) with type-1 quantiles, uniform critical value = type-1 quantile of
+    max_k |draw_k| / se_k; computed here from moderndid's influence functions."""
+    from scipy import stats
+
+    df = simulate(16)
+    reps, seed = 400, 99
+    res = callaway_santanna(df, "firm", "year", "y", "g", ["x1", "x2"], bootstrap=reps, seed=seed)
+    m = md.att_gt(pl.from_pandas(df), yname="y", tname="year", idname="firm", gname="g", xformla="~x1+x2",
+                  boot=False, cband=False)
+    firms = df.groupby("firm")["g"].first()
+    md_order = firms.index[np.lexsort((firms.index, firms.replace(0, 10_000).to_numpy()))]
+    psi = np.asarray(m.influence_func)[pd.Index(md_order).get_indexer(res.entities)]  # rows in entity order
+    u = 2.0 * np.random.default_rng(seed).integers(0, 2, size=(reps, psi.shape[0]), dtype=np.int8) - 1.0
+    draws = u @ psi / psi.shape[0]
+    q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
+    se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    gt = _rows(res, "gt")
+    np.testing.assert_allclose(gt["std_error"], se, rtol=1e-6)
+    crit = np.quantile(np.max(np.abs(draws) / se, axis=1), 0.95, method="inverted_cdf")
+    assert res.critical_values["gt"] == pytest.approx(crit, rel=1e-6)
+    np.testing.assert_allclose(gt["band_high"], gt["estimate"] + crit * se, rtol=1e-6)
+
+
 def test_bootstrap_band_covers_simulated_truth_and_skips_reference_cells():
     df = simulate(15, n=600)
     res = callaway_santanna(df, "firm", "year", "y", "g", ["x1", "x2"], base_period="universal", bootstrap=500,

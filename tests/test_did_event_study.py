@@ -267,3 +267,29 @@ def test_errors() -> None:
         twfe_static(df.assign(year=df.year.astype(float)), "firm", "year", "y", "g")
     with pytest.raises(ValueError, match="not in the panel"):
         twfe_static(df, "firm", "year", "sales", "g")
+
+
+# R etwfe 0.6 test suite (inst/tinytest/test_etwfe.R, "m2_known" = fixest::coeftable of
+# etwfe(lemp ~ 0, tvar = year, gvar = first.treat, data = mpdta, vcov = ~countyreal, cgroup = "never")):
+# the cohort x year cells of the never-treated-control saturated regression, i.e. Sun & Abraham's CATT(g, t).
+ETWFE_NEVER_MPDTA = {
+    (2004, 2004): -0.0105032462209509, (2004, 2005): -0.0704231581031381, (2004, 2006): -0.137258738889396,
+    (2004, 2007): -0.100811363085397, (2006, 2003): -0.00376929367371485, (2006, 2004): 0.00275081875051886,
+    (2006, 2006): -0.00459460695286396, (2006, 2007): -0.041224471546218, (2007, 2003): 0.00330635669251332,
+    (2007, 2004): 0.033813012275807, (2007, 2005): 0.0310871193896906, (2007, 2007): -0.0260544107191967,
+}
+
+
+def test_sun_abraham_cells_match_published_etwfe_on_mpdta() -> None:
+    """mpdta (Callaway & Sant'Anna's county teen-employment panel) as shipped by moderndid; full printed precision.
+
+    etwfe absorbs cohort rather than county effects, which gives the same cell estimates in this balanced panel
+    but other residuals, so only the point estimates are compared.
+    """
+    data = pytest.importorskip("moderndid.core.data")
+    mpdta = data.load_mpdta().to_pandas()
+    got = by_term(sun_abraham(mpdta, "countyreal", "year", "lemp", "first.treat"))
+    cells = [t for t in got.index if t.startswith("ATT(")]
+    assert len(cells) == len(ETWFE_NEVER_MPDTA)
+    for (g, t), value in ETWFE_NEVER_MPDTA.items():
+        assert got.loc[f"ATT(g={g},t={t})", "estimate"] == pytest.approx(value, abs=1e-10)

@@ -119,3 +119,24 @@ def test_errors() -> None:
         imputation(df.assign(g=np.where(df.index == 0, other, df.g)), "firm", "year", "y", "g")
     with pytest.raises(ValueError, match="no comparison units"):
         imputation(df.assign(g=2016), "firm", "year", "y", "g")
+
+
+# R etwfe 0.6 test suite (inst/tinytest/test_etwfe.R, "m1_known" = fixest::coeftable of
+# etwfe(lemp ~ 0, tvar = year, gvar = first.treat, data = mpdta, vcov = ~countyreal)): Wooldridge's extended
+# TWFE with not-yet-treated controls, whose cohort x year cells equal the imputation estimator's cell means of tau.
+ETWFE_MPDTA = {
+    (2004, 2004): -0.0193723636759116, (2004, 2005): -0.0783190990620529, (2004, 2006): -0.136078114440309,
+    (2004, 2007): -0.104707471576594, (2006, 2006): 0.00251386194191313, (2006, 2007): -0.0391927355917248,
+    (2007, 2007): -0.0431060328087001,
+}
+
+
+def test_cells_match_published_etwfe_on_mpdta() -> None:
+    """mpdta as shipped by moderndid; the printed full-precision cell coefficients of etwfe."""
+    data = pytest.importorskip("moderndid.core.data")
+    mpdta = data.load_mpdta().to_pandas()
+    res = imputation(mpdta, "countyreal", "year", "lemp", "first.treat")
+    cells = res.info["tau"].groupby(["g", "t"])["tau"].mean()
+    assert len(cells) == len(ETWFE_MPDTA)
+    for key, value in ETWFE_MPDTA.items():
+        assert cells[key] == pytest.approx(value, abs=1e-10)

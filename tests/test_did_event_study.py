@@ -203,6 +203,18 @@ def test_sun_abraham_event_time_matches_pyfixest_saturated_aggregate() -> None:
         assert res.loc[f"e={int(period)}", "std_error"] == pytest.approx(float(row["Std. Error"]), rel=1e-7)
 
 
+def test_sun_abraham_weights_exclude_singletons() -> None:
+    """A unit observed once is dropped as a singleton (reghdfe); its row counts in no cell weight."""
+    df = simulate(12)
+    lone = df[df.firm == 0].iloc[[6]].assign(firm=10_000, g=2016)  # one treated row, e = 2018 - 2016 = 2
+    both = pd.concat([df, lone], ignore_index=True)
+    res = sun_abraham(both, "firm", "year", "y", "g")
+    ref = sun_abraham(df, "firm", "year", "y", "g")
+    assert res.nobs == len(df)
+    pd.testing.assert_frame_equal(res.info["cells"], ref.info["cells"])
+    assert by_term(res).loc["e=2", "estimate"] == pytest.approx(by_term(ref).loc["e=2", "estimate"], abs=1e-10)
+
+
 def test_sun_abraham_without_never_treated_uses_last_cohort() -> None:
     df = simulate(8, cohorts=(2015, 2017, 2019, 2021))
     last = 2021

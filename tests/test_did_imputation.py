@@ -119,6 +119,8 @@ def test_errors() -> None:
         imputation(df.assign(g=np.where(df.index == 0, other, df.g)), "firm", "year", "y", "g")
     with pytest.raises(ValueError, match="no comparison units"):
         imputation(df.assign(g=2016), "firm", "year", "y", "g")
+    with pytest.raises(ValueError, match="horizons must be >= 0"):
+        imputation(df, "firm", "year", "y", "g", horizons=[-1, 0])
 
 
 # R etwfe 0.6 test suite (inst/tinytest/test_etwfe.R, "m1_known" = fixest::coeftable of

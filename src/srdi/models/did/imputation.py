@@ -155,6 +155,8 @@ def imputation(
 
     e1 = t[r1] - g[r1]
     hs = sorted({int(h) for h in e1 if h >= 0}) if horizons is None else [int(h) for h in horizons]
+    if any(h < 0 for h in hs):
+        raise ValueError(f"horizons must be >= 0 (treated periods), got {hs}; use pretrends=k for leads")
     terms, cols = ["ATT"], [np.full(r1.size, 1.0 / r1.size)]
     for h in hs:
         sel = e1 == h

@@ -142,3 +142,13 @@ def test_cells_match_published_etwfe_on_mpdta() -> None:
     assert len(cells) == len(ETWFE_MPDTA)
     for key, value in ETWFE_MPDTA.items():
         assert cells[key] == pytest.approx(value, abs=1e-10)
+
+
+def test_cluster_by_a_coarser_group_matches_did_imputation() -> None:
+    """Clusters above the entity (31 provinces): the cluster-weighted tau_bar and the score sums per province."""
+    df = simulate(12)
+    got = imputation(df, "firm", "year", "y", "g", cluster="prov", horizons=[0, 3]).estimates.set_index("term")
+    ref = reference(df, cluster="prov", horizons=[0, 3])
+    assert got.loc["e=3", "estimate"] == pytest.approx(ref.estimates["tau3"], abs=1e-6)
+    assert got.loc["e=0", "std_error"] == pytest.approx(ref.std_errors["tau0"], rel=1e-5)
+    assert got.loc["e=3", "std_error"] == pytest.approx(ref.std_errors["tau3"], rel=1e-5)

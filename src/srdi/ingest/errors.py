@@ -58,7 +58,9 @@ def _show(value: object) -> str:
 class IngestError(ValueError):
     """Raw tables failed to read or validate; the message lists every problem found, file by file."""
 
-    def __init__(self, problems: Sequence[Problem] | str, stage: str = "Raw-table ingestion"):
+    def __init__(self, problems: Sequence[Problem] | str, stage: str = "Raw-table ingestion",
+                 note: str | None = None):
+        """`note` ends the first line, e.g. what the row numbers count when the format has no lines."""
         if isinstance(problems, str):
             problems = [Problem(file="?", table="?", what=problems)]
         self.problems: list[Problem] = list(problems)
@@ -67,6 +69,8 @@ class IngestError(ValueError):
             f"{stage} failed: {len(self.problems)} problem(s) in {len(files)} file(s) "
             f"({', '.join(files)}). Nothing was written."
         )
+        if note:
+            head += f" {note}"
         super().__init__("\n".join([head, *("  - " + p.render() for p in self.problems)]))
 
 

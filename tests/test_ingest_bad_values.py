@@ -122,6 +122,24 @@ def test_xlsx_error_cell_in_a_text_column_stays_missing(tmp_path):
     assert raw.frame["Amount"].tolist() == ["5", "6"]
 
 
+def test_parquet_inf_and_huge_floats_name_data_rows(tmp_path):
+    path = tmp_path / "raw" / "inc.parquet"
+    path.parent.mkdir(parents=True)
+    inc = tables()["income"]
+    frame = pd.DataFrame(inc.rows, columns=inc.codes)
+    frame["B001101000"] = frame["B001101000"].astype("float64")
+    frame.loc[1, "B001101000"] = float("inf")  # record 2
+    frame.loc[2, "B001101000"] = float("nan")  # parquet's own missing value: fine
+    frame.loc[3, "B001101000"] = 1e300  # record 4
+    frame.to_parquet(path)
+    spec = dataclasses.replace(load_mapping(MAPPING)["income"], file=path.name)
+    with pytest.raises(IngestError) as err:
+        load_table(path.parent, spec)
+    nonfinite, huge = _lines(str(err.value), "inc.parquet")
+    assert "'B001101000' (revenue): not a finite number" in nonfinite and nonfinite.endswith("row 2: 'inf'")
+    assert "absolute value of 1e15 or more" in huge and huge.endswith("in 1 row; row 4: '1e+300'")
+
+
 # --- 2. absurd magnitudes --------------------------------------------------------------------------------
 
 

@@ -200,3 +200,16 @@ def test_ragged_csv_and_a_written_index(tmp_path):
     out = import_panel(_csv(tmp_path, ",firm,yr,lev\n0,000001,2020,1\n1,000001,2021\n"), "firm", "yr")
     assert list(out.columns) == ["Unnamed: 0", "firm", "yr", "lev"]  # as pandas names a written index
     assert out["lev"].tolist()[0] == 1.0 and pd.isna(out["lev"].tolist()[1])  # a short row: missing cells
+
+
+def test_columns_the_models_name_are_checked_before_anything_is_written(tmp_path):
+    path = tmp_path / "p.csv"
+    pd.DataFrame({"firm": ["000001", "000002"], "fyear": [2015, 2015], "y": [None, None], "size": [1.0, 2.0]}).to_csv(
+        path, index=False)
+    out = tmp_path / "panel.parquet"
+    with pytest.raises(ValueError, match=r"column 'sizee' \(used by model\(s\) 'main'\) is not in the file; "
+                                         r"did you mean 'size'\?"):
+        write_imported_panel(path, "firm", "fyear", out, tmp_path / "cb.csv", {"sizee": ["main"]})
+    with pytest.raises(ValueError, match=r"p\.csv: column 'y' \(used by model\(s\) 'a', 'b'\) is missing in every row"):
+        write_imported_panel(path, "firm", "fyear", out, tmp_path / "cb.csv", {"y": ["a", "b"], "size": ["a"]})
+    assert not out.exists() and not (tmp_path / "cb.csv").exists()

@@ -54,7 +54,7 @@ def _panel(a: argparse.Namespace) -> None:
 def _import_panel(a: argparse.Namespace) -> None:
     from srdi.panel import write_imported_panel
 
-    write_imported_panel(a.input, a.entity, a.time, a.out, a.codebook)
+    write_imported_panel(a.input, a.entity, a.time, a.out, a.codebook, json.loads(a.model_columns))
 
 
 def _describe(a: argparse.Namespace) -> None:
@@ -148,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--codebook", required=True)
+    p.add_argument("--model-columns", default="{}", help="JSON object: column -> the models that use it")
 
     p = add("describe", _describe, "descriptive statistics and correlation matrix of the sample")
     p.add_argument("--panel", required=True)

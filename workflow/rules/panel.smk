@@ -13,11 +13,13 @@ if SOURCE == "panel":
             py=PY,
             entity=ENTITY,
             time=TIME,
+            model_columns=json.dumps(columns_by_model(config["models"], ENTITY, TIME), sort_keys=True),
         log:
             f"{LOGS}/import_panel.log",
         shell:
             "{params.py:q} import-panel --in {input.panel:q} --entity {params.entity:q} --time {params.time:q}"
-            " --out {output.panel:q} --codebook {output.codebook:q} > {log:q} 2>&1"
+            " --model-columns {params.model_columns:q} --out {output.panel:q} --codebook {output.codebook:q}"
+            " > {log:q} 2>&1"
 
 else:
 

@@ -1,4 +1,5 @@
-# Keyword counts of the MD&A texts, one shard per report year so shards run in parallel.
+# Keyword counts of the MD&A texts, one shard per report year so shards run in parallel. They start after
+# ingestion has validated every raw table, so a bad export stops the run before any result is written.
 
 
 rule text_year:
@@ -6,6 +7,7 @@ rule text_year:
         TEXT_SHARD,
     input:
         texts=text_inputs,
+        validated=INGEST_REPORT,
         dictionaries=list(config["text"]["dictionaries"].values()),
         code=code("text"),
     params:

@@ -7,7 +7,7 @@ an error then points the user at the cell. Value checks and typing of the non-ke
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +18,7 @@ from srdi.ingest.errors import IngestError, make_problem
 from srdi.ingest.readers import xlsx_rows
 from srdi.panel.cells import TABLE, TEXT_NA, check_values
 from srdi.panel.codebook import codebook
+from srdi.panel.model_columns import check_model_columns
 
 ROW_NOTE = {
     ".csv": "Row numbers are lines of the file (the header is line 1).",
@@ -174,9 +175,12 @@ def import_panel(path: str | Path, entity: str, time: str) -> pd.DataFrame:
 
 
 def write_imported_panel(
-    path: str | Path, entity: str, time: str, out: str | Path, out_codebook: str | Path
+    path: str | Path, entity: str, time: str, out: str | Path, out_codebook: str | Path,
+    model_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
+    """Import, check the columns the models name (`model_columns`: column -> models), then write."""
     frame = import_panel(path, entity, time)
+    check_model_columns(frame, model_columns or {}, str(path))
     write_csv(out_codebook, codebook(frame.columns))
     write_parquet(out, frame)
     return frame

@@ -1,0 +1,311 @@
+r"""Wild cluster bootstrap (WCR: null imposed) of one coefficient of a linear model with absorbed effects.
+
+What Stata `boottest` (Roodman, MacKinnon, Nielsen & Webb 2019, "Fast and wild"), R `fwildclusterboot` and
+pyfixest's `wildboottest()` compute for `H0: beta_j = b0` with one cluster variable:
+
+1. restricted fit: ü(b0) = residuals of ỹ - b0 x̃_j on the other demeaned regressors (the null imposed);
+2. draw b: y*_b = X̃ β̃ + ü ⊙ v_b, with v_b one weight per cluster (Rademacher ±1, or Webb's six points
+   ±sqrt(1/2), ±1, ±sqrt(3/2)); with Rademacher weights and 2^G <= reps every sign vector is used once
+   (full enumeration, boottest's rule), so the result is deterministic;
+3. refit with the same absorbed effects and compute t*_b = (β̂*_j - b0) / se*_j with the CRV1 sandwich;
+4. two-sided symmetric p = share of draws with |t*_b| > |t| (ties are not "more extreme", as boottest);
+5. confidence interval by test inversion: the b0 where p(b0) crosses 1 - level.
+
+Effects that are not nested in the clusters (year effects with industry clusters) matter in step 3: the
+bootstrap errors ü ⊙ v are no longer orthogonal to the dummies D, so the refit's residuals are
+M_[X D](ü ⊙ v), not (ü ⊙ v) - X̃δ. Given `fe_codes`, this module re-absorbs them exactly as a
+dummy-variable (LSDV) bootstrap would (what boottest and pyfixest do); effects nested in the clusters
+(firm effects with firm or industry clusters) need no correction and are skipped.
+
+Algebra (nothing of size N x B is formed). With A = (X̃'X̃)^-1, a = A[j], S_g the rows of cluster g,
+W the N x G matrix with column g = ü on S_g and 0 elsewhere, Ẅ = M_D W:
+
+    numerator_b   = Σ_g v_bg c_g,             c_g = a'X̃_g'ü_g
+    score_bh      = Σ_g H_hg v_bg,            H = F - Q A U,   F_hg = a'X̃_h'Ẅ_{h,g},
+                                               Q_h = (X̃_h'X̃_h a)',  U_g = X̃_g'ü_g
+    t*_b          = numerator_b / sqrt(q Σ_h score_bh²)
+
+ü(b0) = ü0 - b0 m (m = residual of x̃_j on the other regressors) is affine in b0, so c and H are too, and
+t*_b(b0) for every b0 follows from six B-vectors: the test inversion costs O(B) per candidate b0.
+
+Small-sample factor q: the caller's (default CRV1, G/(G-1) · (N-1)/(N-k), k = columns of X̃, as
+wildboottest's default on that design); `wild_bootstrap_panel` passes `fit_panel`'s reghdfe factor, so its
+t equals fit_panel's t (boottest after reghdfe does the same). q multiplies t and every t* alike, so the
+p-value and the interval do not depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import linalg, sparse
+
+from srdi.models.hdfe import Absorber
+from srdi.models.within import is_nested, n_levels
+
+WEIGHT_TYPES = ("rademacher", "webb")
+WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+RANK_TOL = 1e-12  # smallest eigenvalue of the columns' correlation-scaled Gram matrix
+MAX_BLOCK = 20_000_000  # elements of N x (cluster columns) re-absorbed at a time (bounds memory)
+
+
+@dataclass(frozen=True)
+class WildBootstrapResult:
+    """The test of H0: coefficient = null, and the test-inversion interval (NaN when not asked for)."""
+
+    estimate: float
+    null: float
+    t_stat: float  # (estimate - null) / analytic CRV1 SE with factor `scale`
+    p_value: float  # two-sided symmetric bootstrap p
+    conf_low: float
+    conf_high: float
+    level: float
+    reps: int  # draws used: 2^G under full enumeration
+    weights: str
+    enumerated: bool
+    n_clusters: int
+    nobs: int
+    seed: int | None
+    scale: float  # small-sample factor q in t and t*
+    term: str | None = None
+    t_boot: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
+
+
+def wild_weights(
+    n_clusters: int, reps: int, weights: str = "rademacher", seed: int | None = None
+) -> tuple[np.ndarray, bool]:
+    """(B x G) weight matrix and whether it is the full Rademacher enumeration (used when 2^G <= reps)."""
+    if weights not in WEIGHT_TYPES:
+        raise ValueError(f"weights must be one of {list(WEIGHT_TYPES)}, got {weights!r}")
+    if reps < 1 or n_clusters < 2:
+        raise ValueError(f"need reps >= 1 and at least 2 clusters, got reps={reps}, clusters={n_clusters}")
+    if weights == "rademacher" and n_clusters * np.log(2) <= np.log(reps) + 1e-9:
+        bits = (np.arange(2**n_clusters)[:, None] >> np.arange(n_clusters)) & 1
+        return (2.0 * bits - 1.0), True
+    rng = np.random.default_rng(seed)
+    if weights == "rademacher":
+        return 2.0 * rng.integers(0, 2, size=(reps, n_clusters)) - 1.0, False
+    return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters))], False
+
+
+def _cluster_sums(values: np.ndarray, ind: sparse.csr_matrix) -> np.ndarray:
+    """(G x p) sums of the rows of `values` (N x p) within each cluster."""
+    return np.asarray(ind @ values)
+
+
+class _WildCore:
+    """Per-cluster quantities of the WCR bootstrap for one coefficient, affine in the null b0."""
+
+    def __init__(
+        self,
+        xd: np.ndarray,
+        yd: np.ndarray,
+        clusters: np.ndarray,
+        j: int,
+        fe_codes: Sequence[np.ndarray],
+        scale: float | None,
+    ) -> None:
+        xd = np.asarray(xd, dtype=float)
+        yd = np.asarray(yd, dtype=float).ravel()
+        if xd.ndim != 2 or xd.shape[0] != yd.shape[0] or clusters.shape[0] != yd.shape[0]:
+            raise ValueError("X, y and the cluster codes must have the same number of rows")
+        n, k = xd.shape
+        if not 0 <= j < k:
+            raise ValueError(f"term index {j} out of range for {k} regressors")
+        g = n_levels(clusters)
+        if g < 2:
+            raise ValueError(f"the wild cluster bootstrap needs at least two clusters, got {g}")
+        gram = xd.T @ xd
+        norms = np.sqrt(np.diag(gram))
+        if not (norms > 0).all() or np.linalg.eigvalsh(gram / np.outer(norms, norms))[0] < RANK_TOL:
+            raise ValueError("the design is rank deficient: drop collinear columns first")
+        chol = linalg.cho_factor(gram)
+        bread = linalg.cho_solve(chol, np.eye(k))
+        self.beta = linalg.cho_solve(chol, xd.T @ yd)
+        ind = sparse.csr_matrix((np.ones(n), (clusters, np.arange(n))), shape=(g, n))
+        a = bread[j]
+        xa = xd @ a  # N: row i's weight in beta_j
+        resid = yd - xd @ self.beta
+        self.n, self.k, self.g = n, k, g
+        self.scale = float(scale) if scale is not None else g / (g - 1) * (n - 1) / (n - k)
+        se2 = self.scale * float(np.sum(_cluster_sums(xa * resid, ind) ** 2))
+        if not se2 > 0:
+            raise ValueError("the cluster-robust variance of the tested coefficient is zero")
+        self.se = np.sqrt(se2)
+        # restricted residuals ü(b0) = u0 - b0 m: residuals of y and of x_j on the other regressors
+        others = np.delete(np.arange(k), j)
+        xo, um = xd[:, others], np.column_stack([yd, xd[:, j]])
+        if others.size:
+            um = um - xo @ linalg.cho_solve(linalg.cho_factor(gram[np.ix_(others, others)]), xo.T @ um)
+        q_rows = _cluster_sums(xd * xa[:, None], ind)  # (G x k): X_h'X_h a
+        self.c: list[np.ndarray] = []
+        self.h: list[np.ndarray] = []
+        nested = all(is_nested(fe, clusters) for fe in fe_codes)
+        for col in range(2):  # 0: u0 (the part free of b0), 1: m (the coefficient of -b0)
+            u = um[:, col]
+            c = _cluster_sums(xa * u, ind).ravel()  # c_g = a'X_g'u_g
+            big_u = _cluster_sums(xd * u[:, None], ind).T  # (k x G): X_g'u_g
+            f = np.diag(c) if nested else self._absorbed_cross(u, xa, clusters, fe_codes, ind)
+            self.c.append(c)
+            self.h.append(f - q_rows @ bread @ big_u)
+
+    def _absorbed_cross(
+        self,
+        u: np.ndarray,
+        xa: np.ndarray,
+        clusters: np.ndarray,
+        fe_codes: Sequence[np.ndarray],
+        ind: sparse.csr_matrix,
+    ) -> np.ndarray:
+        """F_hg = a'X_h' (M_D W)_{h,g}: cluster g's bootstrap error, re-absorbed, as seen from cluster h."""
+        absorber = Absorber(list(fe_codes))
+        f = np.empty((self.g, self.g))
+        block = max(1, MAX_BLOCK // max(self.n, 1))
+        rows = np.arange(self.n)
+        for start in range(0, self.g, block):
+            cols = np.arange(start, min(start + block, self.g))
+            w = np.zeros((self.n, cols.size), order="F")
+            sel = (clusters >= cols[0]) & (clusters <= cols[-1])
+            w[rows[sel], clusters[sel] - cols[0]] = u[sel]
+            absorber.demean(w)
+            f[:, cols] = _cluster_sums(w * xa[:, None], ind)
+        return f
+
+    def parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-draw B-vectors from which t*(b0) = (n0 - b0 n1) / sqrt(q (d00 - 2 b0 d01 + b0² d11))."""
+        z0, z1 = v @ self.h[0].T, v @ self.h[1].T
+        return {
+            "n0": v @ self.c[0], "n1": v @ self.c[1],
+            "d00": np.einsum("bg,bg->b", z0, z0), "d01": np.einsum("bg,bg->b", z0, z1),
+            "d11": np.einsum("bg,bg->b", z1, z1),
+        }
+
+    def t_star(self, parts: Mapping[str, np.ndarray], b0: float) -> np.ndarray:
+        den = self.scale * (parts["d00"] - 2 * b0 * parts["d01"] + b0 * b0 * parts["d11"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (parts["n0"] - b0 * parts["n1"]) / np.sqrt(np.maximum(den, 0.0))
+
+    def t_stat(self, j: int, b0: float) -> float:
+        return float((self.beta[j] - b0) / self.se)
+
+    def p_value(self, parts: Mapping[str, np.ndarray], j: int, b0: float) -> float:
+        """Share of draws with |t*| > |t|, t* = NaN (zero bootstrap variance) counted as not exceeding."""
+        t = abs(self.t_stat(j, b0))
+        tb = np.abs(self.t_star(parts, b0))
+        return float(np.mean(tb > t * (1 + 1e-10) + 1e-300))
+
+
+def _inverted_bound(core: _WildCore, parts: Mapping[str, np.ndarray], j: int, alpha: float, side: int) -> float:
+    """The b0 beyond the estimate on `side` (-1/+1) where p(b0) falls to alpha: a grid of steps of half the
+    analytic SE outward from the estimate, then bisection of the first bracket to 1e-10 of the SE."""
+    est, step = float(core.beta[j]), 0.5 * core.se
+    inner, outer = est, None
+    for i in range(1, 400):
+        cand = est + side * step * (i if i <= 100 else 100 * 2 ** (i - 100))
+        if core.p_value(parts, j, cand) <= alpha:
+            outer = cand
+            break
+        inner = cand
+    if outer is None:  # never rejected: the set is unbounded on this side
+        return side * np.inf
+    while abs(outer - inner) > 1e-10 * core.se:
+        mid = 0.5 * (inner + outer)
+        if core.p_value(parts, j, mid) > alpha:
+            inner = mid
+        else:
+            outer = mid
+    return 0.5 * (inner + outer)
+
+
+def wild_cluster_bootstrap(
+    x_demeaned: np.ndarray,
+    y_demeaned: np.ndarray,
+    cluster_codes: np.ndarray,
+    term_index: int,
+    reps: int = 9999,
+    weights: str = "rademacher",
+    seed: int | None = None,
+    null: float = 0.0,
+    ci: bool = True,
+    level: float = 0.95,
+    fe_codes: Sequence[np.ndarray] = (),
+    scale: float | None = None,
+    draws: np.ndarray | None = None,
+    term: str | None = None,
+) -> WildBootstrapResult:
+    """WCR wild cluster bootstrap test of `beta[term_index] = null` on within-transformed data.
+
+    `x_demeaned` (N x k, full column rank) and `y_demeaned` are already residualised on the absorbed
+    effects; `fe_codes` are those effects' integer codes (one array per effect), needed only for effects not
+    nested in the clusters (see the module docstring). `cluster_codes`: integers 0..G-1. `scale`: the
+    small-sample factor q of the CRV1 variance (default G/(G-1)·(N-1)/(N-k)). `draws`: a (B x G) weight
+    matrix to use instead of drawing (for comparisons with other software); `seed` feeds
+    `numpy.random.default_rng`.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    clusters = np.asarray(cluster_codes, dtype=np.int64)
+    core = _WildCore(x_demeaned, y_demeaned, clusters, term_index, fe_codes, scale)
+    if draws is None:
+        v, enumerated = wild_weights(core.g, reps, weights, seed)
+    else:
+        v, enumerated = np.asarray(draws, dtype=float), False
+        if v.ndim != 2 or v.shape[1] != core.g:
+            raise ValueError(f"draws must be a (B x {core.g}) matrix, got shape {v.shape}")
+    parts = core.parts(v)
+    lo = hi = np.nan
+    if ci:
+        alpha = 1 - level
+        lo = _inverted_bound(core, parts, term_index, alpha, -1)
+        hi = _inverted_bound(core, parts, term_index, alpha, +1)
+    return WildBootstrapResult(
+        estimate=float(core.beta[term_index]),
+        null=float(null),
+        t_stat=core.t_stat(term_index, null),
+        p_value=core.p_value(parts, term_index, null),
+        conf_low=float(lo),
+        conf_high=float(hi),
+        level=level,
+        reps=int(v.shape[0]),
+        weights=weights if draws is None else "given",
+        enumerated=enumerated,
+        n_clusters=core.g,
+        nobs=core.n,
+        seed=seed,
+        scale=core.scale,
+        term=term,
+        t_boot=core.t_star(parts, null),
+    )
+
+
+def wild_bootstrap_panel(
+    df: Any,
+    spec: Any,
+    entity: str,
+    time: str,
+    term: str,
+    reps: int = 9999,
+    weights: str = "rademacher",
+    seed: int | None = None,
+    null: float = 0.0,
+    ci: bool = True,
+    level: float = 0.95,
+    name: str = "model",
+) -> WildBootstrapResult:
+    """The bootstrap for `term` of a `panel` model spec, on exactly `fit_panel`'s sample and demeaned data.
+
+    The spec's `vcov` must be `{type: cluster, by: [one column]}`: those are the bootstrap clusters.
+    The t statistic uses fit_panel's reghdfe factor, so it equals fit_panel's t for `null = 0`.
+    """
+    from srdi.models.wild_design import panel_design  # local: keeps this module free of pandas plumbing
+
+    design = panel_design(df, spec, entity, time, name)
+    if term not in design.terms:
+        raise ValueError(f"model {design.name!r}: {term!r} is not a kept regressor (terms: {list(design.terms)})")
+    return wild_cluster_bootstrap(
+        design.xd, design.yd, design.clusters, design.terms.index(term), reps=reps, weights=weights, seed=seed,
+        null=null, ci=ci, level=level, fe_codes=design.fe_codes, scale=design.scale, term=term,
+    )

@@ -1,15 +1,17 @@
-"""Two-stage least squares with absorbed firm/year effects, ivreghdfe-style inference and diagnostics.
+"""Two-stage least squares with any absorbed effects, ivreghdfe-style inference and diagnostics.
 
-Stata equivalent: `ivreghdfe y controls (L.x = z), absorb(firm year) cluster(firm) first endog(L.x)`.
+Stata equivalent: `ivreghdfe y controls (L.x = z), absorb(firm year) cluster(firm) first endog(L.x)` (any
+`absorb()`, e.g. firm and industry#year).
 
 Steps of `fit_iv` (the same conventions as `panel.fit_panel`, in the same order):
 
 1. lag the `lag` terms by one calendar year on the full panel (`lag_by_time`);
 2. keep rows flagged `in_sample`; build the leave-one-out instruments on those rows, from the (lagged)
    endogenous variables (`instruments.leave_one_out_mean`); then apply the `sample` query;
-3. listwise deletion over outcome, endogenous, instruments, controls, cluster variables and keys;
-4. drop singletons iteratively over the absorbed effects;
-5. within-transform everything (`within.demean`). With the effects absorbed, 2SLS on the demeaned
+3. listwise deletion over outcome, endogenous, instruments, controls, cluster variables, the columns of the
+   absorbed effects and keys;
+4. drop singletons iteratively over the absorbed effects (any terms: `entity`, `time`, a column, `a^b`);
+5. within-transform everything with one `hdfe.Absorber` (as `panel`). With the effects absorbed, 2SLS on the demeaned
    y, X, Z is exactly 2SLS with the dummies included as exogenous regressors (Frisch-Waugh-Lovell: the
    dummies are in both X and Z, so they partial out of both stages);
 6. collinearity: controls collinear with each other are dropped with a `CollinearityWarning`; an
@@ -19,14 +21,17 @@ Steps of `fit_iv` (the same conventions as `panel.fit_panel`, in the same order)
    stage, and the covariance of each with reghdfe/ivreghdfe's small-sample factor (`vcov.compute_vcov`):
    for the second stage the sandwich uses the fitted regressors X̂ and the structural residuals
    y - Xb, and K counts the second-stage regressors (endogenous + kept controls) plus df_a;
-8. diagnostics: the Kleibergen-Paap rk Wald F and a control-function (Durbin-Wu-Hausman) test,
+8. the reduced form (outcome on excluded instruments and controls, `panel` conventions);
+9. diagnostics (`iv_diagnostics`): Kleibergen-Paap rk LM and rk Wald F, Cragg-Donald F with Stock-Yogo
+   critical values (`stock_yogo`), Sargan and Hansen J when over-identified, the Anderson-Rubin test and,
+   for one endogenous regressor, the AR confidence set; and a control-function (Durbin-Wu-Hausman) test,
    with the conventions documented in docs/estimation.md ("Instrumental variables").
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,19 +39,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from srdi.models.hdfe import Absorber, interact
 from srdi.models.instruments import leave_one_out_mean, loo_name
+from srdi.models.iv_diagnostics import ARSet, IVData, Test, anderson_rubin, ar_confidence_set, hansen_j, identification
+from srdi.models.iv_diagnostics import sargan as sargan_test
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import COLLINEAR_TOL, CollinearityWarning
 from srdi.models.rows import numeric_matrix, sample_mask, t_inference
 from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
+from srdi.models.stock_yogo import critical_values
 from srdi.models.tidy import TIDY_COLUMNS
 from srdi.models.vcov import compute_vcov
-from srdi.models.within import absorbed_dof, codes_of, demean, singleton_mask
+from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
 IV_KEYS = frozenset(
     {"kind", "outcome", "endogenous", "instruments", "loo_instrument", "controls", "fe", "vcov", "lag", "sample"}
 )
-IV_COLUMNS = (*TIDY_COLUMNS, "equation")
+IV_COLUMNS = (*TIDY_COLUMNS, "equation", "df1", "df2", "note")
+AR_LEVEL = 0.95
 
 
 # ---------------------------------------------------------------------------------------------- spec
@@ -76,7 +86,11 @@ class IVSpec:
     def panel_columns(self, entity: str, time: str) -> tuple[str, ...]:
         """Columns the panel must have (the LOO terms are built, not read)."""
         cols = [entity, time, self.outcome, *self.endogenous, *self.instruments, *self.controls]
-        return tuple(dict.fromkeys([*cols, *self.base.cluster_by, *self.loo_by]))
+        return tuple(dict.fromkeys([*cols, *self.base.cluster_by, *self.loo_by, *self.fe_columns(entity, time)]))
+
+    def fe_columns(self, entity: str, time: str) -> tuple[str, ...]:
+        """Panel columns of the absorbed effects, aliases resolved."""
+        return tuple(dict.fromkeys(c for parts in self.base.fe_columns(entity, time) for c in parts))
 
 
 def _loo_by(raw: Any, name: str, entity: str, time: str) -> tuple[str, ...]:
@@ -121,9 +135,6 @@ def parse_iv_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> 
             if col in seen:
                 raise ValueError(f"model {name!r}: {col!r} is the built LOO instrument's name; rename the column")
 
-    fe = raw.get("fe")
-    if fe is not None and (isinstance(fe, str) or any(f not in ("entity", "time") for f in fe)):
-        raise ValueError(f"model {name!r}: fe of an iv model must be among ['entity', 'time'], got {fe!r}")
     lag = raw.get("lag")
     if lag is not None:
         bad = [c for c in column_names(lag, "lag", name) if c not in seen or c == outcome]
@@ -162,11 +173,23 @@ class Equation:
 
 
 @dataclass(frozen=True)
+class Diagnostic:
+    """One `diagnostic` row: a test statistic (or a critical value) with its p-value and degrees of freedom."""
+
+    term: str
+    test: Test
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class IVResult:
     spec: IVSpec
     second_stage: Equation
     first_stages: tuple[Equation, ...]
-    kp_rk_wald_f: float  # NaN with more than one endogenous variable (not implemented)
+    reduced_form: Equation
+    diagnostics: tuple[Diagnostic, ...]  # in report order; see docs/estimation.md
+    ar_set: ARSet | None  # one endogenous regressor only
+    kp_rk_wald_f: float
     dwh_stat: float  # F = Wald / K1 of the first-stage residuals in the augmented regression
     dwh_pvalue: float
     dwh_df: tuple[int, int]
@@ -231,7 +254,8 @@ def _prepare(df: pd.DataFrame, spec: IVSpec, entity: str, time: str) -> tuple[pd
         # Cells are the in-sample firm-years (before the model's own `sample` query), from the lagged values.
         data[term] = leave_one_out_mean(data[flag], endog, spec.loo_by).reindex(data.index)
     data = data[sample_mask(df, spec.name, base.sample)]
-    needed = [entity, time, spec.outcome, *spec.endogenous, *spec.excluded, *spec.controls, *base.cluster_by]
+    needed = [entity, time, spec.outcome, *spec.endogenous, *spec.excluded, *spec.controls, *base.cluster_by,
+              *spec.fe_columns(entity, time)]
     complete = data[list(dict.fromkeys(needed))].notna().all(axis=1)
     data = data[complete]
     if data.empty:
@@ -250,28 +274,30 @@ def fit_iv(
     base = spec.base
     data, n_missing = _prepare(df, spec, entity, time)
 
-    if set(base.fe) - {"entity", "time"}:
-        raise ValueError(f"model {spec.name!r}: this kind absorbs only entity and time effects, got {list(base.fe)}")
-    fe_cols = [entity if f == "entity" else time for f in base.fe]
+    fe_terms = base.fe_columns(entity, time)
     n_singletons = 0
-    if fe_cols:
-        keep = singleton_mask([codes_of(data[c]) for c in fe_cols])
+    if fe_terms:
+        keep = singleton_mask(_fe_codes(data, fe_terms))
         n_singletons = int((~keep).sum())
         data = data[keep]
         if data.empty:
             raise ValueError(f"model {spec.name!r}: no observations left after dropping singletons")
-    fe_codes = [codes_of(data[c]) for c in fe_cols]
+    fe_codes = _fe_codes(data, fe_terms)
+    absorber = Absorber(fe_codes)  # built once (the exact two-way solve is factorised here), applied to every column
+
+    def absorb(raw: np.ndarray) -> np.ndarray:
+        return absorber.demean(np.array(raw, dtype=np.float64, order="F", copy=True))
 
     y_raw = numeric_matrix(data, [spec.outcome], spec.name)[:, 0]
-    yd = demean(y_raw, fe_codes)[:, 0]
+    yd = absorb(y_raw)
     if np.linalg.norm(yd) <= 1e-12 * max(np.linalg.norm(y_raw), np.finfo(float).tiny):
         raise ValueError(
             f"model {spec.name!r}: outcome {spec.outcome!r} has no variation after absorbing "
             f"fixed effects ({base.fe_label})"
         )
-    controls, wd, dropped = _kept_controls(data, spec, fe_codes)
-    xd = _checked(data, spec, fe_codes, wd, spec.endogenous, "endogenous variable")
-    zd = _checked(data, spec, fe_codes, wd, spec.excluded, "instrument")
+    controls, wd, dropped = _kept_controls(data, spec, absorb)
+    xd = _checked(data, spec, absorb, wd, spec.endogenous, "endogenous variable")
+    zd = _checked(data, spec, absorb, wd, spec.excluded, "instrument")
     k1, l1 = xd.shape[1], zd.shape[1]
     if l1 < k1:
         raise ValueError(
@@ -288,20 +314,16 @@ def fit_iv(
     pi, *_ = np.linalg.lstsq(z_all, xd, rcond=None)
     v = xd - z_all @ pi
     first: list[Equation] = []
-    kp_f = np.nan
     for j, endog in enumerate(spec.endogenous):
         vc = compute_vcov(z_all, v[:, j], base.vcov_type, dof.df_a, clusters)
         r2 = float(1 - (v[:, j] @ v[:, j]) / (xd[:, j] @ xd[:, j]))
         first.append(_equation(endog, fs_names, pi[:, j], vc.cov, vc.df_resid, r2, vc))
-        if k1 == 1:
-            kp_f = _wald(pi[:l1, 0], vc.cov[:l1, :l1]) / l1
-    if k1 > 1:
-        warnings.warn(
-            f"model {spec.name!r}: the Kleibergen-Paap rk Wald F is only computed for one endogenous "
-            "variable; the kp_rk_wald_f row is left empty",
-            UserWarning,
-            stacklevel=2,
-        )
+
+    # Reduced form: the outcome on [excluded instruments, controls], same conventions as a first stage.
+    rho, *_ = np.linalg.lstsq(z_all, yd, rcond=None)
+    u = yd - z_all @ rho
+    vc_rf = compute_vcov(z_all, u, base.vcov_type, dof.df_a, clusters)
+    reduced = _equation(spec.outcome, fs_names, rho, vc_rf.cov, vc_rf.df_resid, float(1 - (u @ u) / (yd @ yd)), vc_rf)
 
     # Second stage: 2SLS = OLS of y on the fitted regressors; residuals use the actual regressors.
     x_all = np.column_stack([xd, wd])
@@ -312,11 +334,17 @@ def fit_iv(
     ss_names = [*spec.endogenous, *controls]
     second = _equation(spec.outcome, ss_names, beta, vc2.cov, vc2.df_resid, float(1 - (e @ e) / (yd @ yd)), vc2)
 
+    ivd = IVData(yd, xd, zd, wd, base.vcov_type, tuple(clusters), dof.df_a)
+    diagnostics, ar_set = _diagnostics(ivd, e, float(beta[0]), float(second.std_errors.iloc[0]))
+    kp_f = next(d.test.statistic for d in diagnostics if d.term == "kp_rk_wald_f")
     dwh, dwh_p, dwh_df = _control_function_test(yd, x_all, v, base.vcov_type, dof.df_a, clusters)
     return IVResult(
         spec=spec,
         second_stage=second,
         first_stages=tuple(first),
+        reduced_form=reduced,
+        diagnostics=diagnostics,
+        ar_set=ar_set,
         kp_rk_wald_f=float(kp_f),
         dwh_stat=dwh,
         dwh_pvalue=dwh_p,
@@ -330,12 +358,40 @@ def fit_iv(
     )
 
 
+def _fe_codes(data: pd.DataFrame, terms: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Codes of each absorbed effect (a column, or the interaction of `a^b`'s columns) on the rows of `data`."""
+    return [interact([codes_of(data[c]) for c in parts]) for parts in terms]
+
+
+def _diagnostics(d: IVData, e: np.ndarray, beta: float, se: float) -> tuple[tuple[Diagnostic, ...], ARSet | None]:
+    """The diagnostic rows in report order (docs/estimation.md) and, with one endogenous regressor, the AR set."""
+    k1, l1 = d.x.shape[1], d.z.shape[1]
+    ident = identification(d)
+    f_df = (float(l1), float(d.f_df2()))
+    rows = [
+        Diagnostic("kp_rk_lm", ident.kp_rk_lm),
+        Diagnostic("cd_wald_f", Test(ident.cd_wald_f, df1=l1, df2=d.n - d.n_instruments - d.sdof)),
+        Diagnostic("kp_rk_wald_f", Test(ident.kp_rk_wald_f, df1=f_df[0], df2=f_df[1])),
+    ]
+    note = f"Stock-Yogo (2005) critical value for cd_wald_f, K1={k1}, L1={l1}"
+    rows += [Diagnostic(term, Test(value), note) for term, value in critical_values(k1, l1).items()]
+    if l1 > k1:
+        rows.append(Diagnostic("sargan", sargan_test(d, e)))
+        if d.vtype != "unadjusted":
+            rows.append(Diagnostic("hansen_j", hansen_j(d, e)))
+    ar_f, ar_chi2 = anderson_rubin(d)
+    rows += [Diagnostic("ar_wald_f", ar_f, "H0: endogenous coefficients = 0"),
+             Diagnostic("ar_wald_chi2", ar_chi2, "H0: endogenous coefficients = 0")]
+    ar_set = ar_confidence_set(d, beta, se, AR_LEVEL) if k1 == 1 else None
+    return tuple(rows), ar_set
+
+
 def _kept_controls(
-    data: pd.DataFrame, spec: IVSpec, fe_codes: list[np.ndarray]
+    data: pd.DataFrame, spec: IVSpec, absorb: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[list[str], np.ndarray, list[str]]:
     """Demeaned controls minus the collinear ones, which are dropped with a warning (as in `panel`)."""
     raw = numeric_matrix(data, spec.controls, spec.name)
-    dm = demean(raw, fe_codes) if spec.controls else np.zeros((len(data), 0))
+    dm = absorb(raw) if spec.controls else np.zeros((len(data), 0))
     basis = np.zeros((len(data), 0))
     kept: list[int] = []
     for j in range(raw.shape[1]):
@@ -354,11 +410,16 @@ def _kept_controls(
 
 
 def _checked(
-    data: pd.DataFrame, spec: IVSpec, fe_codes: list[np.ndarray], wd: np.ndarray, cols: Sequence[str], role: str
+    data: pd.DataFrame,
+    spec: IVSpec,
+    absorb: Callable[[np.ndarray], np.ndarray],
+    wd: np.ndarray,
+    cols: Sequence[str],
+    role: str,
 ) -> np.ndarray:
     """Demeaned columns, each required to add a dimension beyond the controls and the earlier ones."""
     raw = numeric_matrix(data, cols, spec.name)
-    dm = demean(raw, fe_codes)
+    dm = absorb(raw)
     q, _ = np.linalg.qr(wd) if wd.shape[1] else (np.zeros((len(data), 0)), None)
     basis = q
     for j, col in enumerate(cols):
@@ -408,19 +469,26 @@ def _rows(eq: Equation, equation: str) -> pd.DataFrame:
     )
 
 
+def _diagnostic_rows(result: IVResult) -> pd.DataFrame:
+    """Tests (statistic, p_value, df1, df2, note), the AR set (one row per piece in conf_low / conf_high), DWH."""
+    rows = [{"term": d.term, "statistic": d.test.statistic, "p_value": d.test.p_value, "df1": d.test.df1,
+             "df2": d.test.df2, "note": d.note} for d in result.diagnostics]
+    ar = result.ar_set
+    if ar is not None:
+        note = f"{ar.shape}; {ar.level:.0%} Anderson-Rubin confidence set of {result.spec.endogenous[0]}"
+        pieces = ar.pieces or ((np.nan, np.nan),)
+        rows += [{"term": "ar_set", "conf_low": lo, "conf_high": hi, "note": note} for lo, hi in pieces]
+    rows.append({"term": "endogeneity_dwh", "statistic": result.dwh_stat, "p_value": result.dwh_pvalue,
+                 "df1": result.dwh_df[0], "df2": result.dwh_df[1]})
+    return pd.DataFrame(rows).assign(outcome=result.spec.outcome, equation="diagnostic")
+
+
 def tidy_iv(result: IVResult, model_name: str) -> pd.DataFrame:
-    """First-stage rows (per endogenous variable), second-stage rows, then the two diagnostic rows."""
+    """First-stage rows (per endogenous variable), reduced-form rows, second-stage rows, then diagnostic rows."""
     spec = result.spec
-    diag = pd.DataFrame(
-        {
-            "outcome": spec.outcome,
-            "term": ["kp_rk_wald_f", "endogeneity_dwh"],
-            "statistic": [result.kp_rk_wald_f, result.dwh_stat],
-            "p_value": [np.nan, result.dwh_pvalue],
-            "equation": "diagnostic",
-        }
-    )
+    diag = _diagnostic_rows(result)
     parts = [_rows(eq, "first_stage") for eq in result.first_stages]
+    parts.append(_rows(result.reduced_form, "reduced_form"))
     frame = pd.concat([*parts, _rows(result.second_stage, "second_stage"), diag], ignore_index=True)
     frame["model"] = model_name
     frame["nobs"] = result.nobs
@@ -430,5 +498,6 @@ def tidy_iv(result: IVResult, model_name: str) -> pd.DataFrame:
     frame["n_singletons"] = result.n_singletons
     frame["dropped_terms"] = ";".join(result.dropped_terms)
     frame = frame.reindex(columns=list(IV_COLUMNS))
-    float_cols = ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "r2_within"]
+    frame["note"] = frame["note"].fillna("").astype(object)
+    float_cols = ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "r2_within", "df1", "df2"]
     return frame.astype({"nobs": "int64", "n_singletons": "int64", **dict.fromkeys(float_cols, "float64")})

@@ -153,11 +153,13 @@ def fit_random_effects_design(d: XtDesign, components: VarianceComponents | None
     th = theta[d.entity]
     ybar, xbar = group_means(d.y, d.entity, counts), group_means(d.x, d.entity, counts)
     ystar = d.y - th * ybar[d.entity]
-    raw = np.column_stack([d.x, np.ones_like(d.y)])
-    xstar = np.column_stack([d.x - th[:, None] * xbar[d.entity], 1.0 - th])
-    names = [*d.names, CONSTANT]
+    # the constant first, so that a regressor collinear with it is dropped rather than the constant (as Stata)
+    raw = np.column_stack([np.ones_like(d.y), d.x])
+    xstar = np.column_stack([1.0 - th, d.x - th[:, None] * xbar[d.entity]])
+    names = [CONSTANT, *d.names]
     kept = kept_columns(xstar, raw)
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
+    kept = [*kept[1:], kept[0]] if kept and kept[0] == 0 else kept  # report the constant last
     if dropped:
         warnings.warn(f"model {d.spec.name!r}: dropped collinear term(s) {list(dropped)}", CollinearityWarning,
                       stacklevel=3)

@@ -145,7 +145,7 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_sample_queries(config: Mapping[str, Any]) -> None:
     """Parse every model's `sample` filter now, so a refused one stops the run before any job starts."""
-    from srdi.models.sample_query import parse_sample_query
+    from srdi.sample_query import parse_sample_query
 
     problems = []
     for name, spec in sorted(config.get("models", {}).items()):

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-_SHARED_MODULES = ("__init__.py", "atomic.py", "cli.py", "config.py")
+_SHARED_MODULES = ("__init__.py", "atomic.py", "cli.py", "config.py", "sample_query.py", "model_columns.py")
 _MDNA_NAME = re.compile(r"^\d{6}_(\d{4})\.txt$")
 # Data files a stage's code reads besides its declared inputs (the codebook's definitions and labels).
 _STAGE_DATA = {"panel": (PACKAGE_DIR.parents[1] / "data" / "codebook.yaml",)}

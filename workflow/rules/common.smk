@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from srdi.config import load_workflow_config
-from srdi.models.columns import columns_by_model
+from srdi.model_columns import columns_by_model
 from srdi.run_summary import print_run_summary
 from srdi.seeds import derive_seed
 from srdi.workflow_inputs import mdna_files, package_sources, raw_table_paths, text_years

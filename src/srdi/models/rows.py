@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from srdi.models.sample_query import evaluate, parse_sample_query
+from srdi.sample_query import evaluate, parse_sample_query
 
 SAMPLE_FLAG = "in_sample"  # written by the panel stage (srdi.sample); rows flagged False are never used
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from srdi.models.sample_query import check_sample
+from srdi.sample_query import check_sample
 
 FE_NAMES = ("entity", "time")  # aliases of the panel's key columns; the default fe
 # one fe term: a column name, or columns interacted with "^" (fixest style), e.g. "industry^year"

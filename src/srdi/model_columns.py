@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from srdi.models.sample_query import parse_sample_query, referenced_columns
+from srdi.sample_query import parse_sample_query, referenced_columns
 
 SINGLE_KEYS = ("outcome", "treatment", "mediator", "regressor", "moderator", "group_by")
 LIST_KEYS = ("regressors", "controls", "endogenous", "instruments")

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from srdi.config import load_config
-from srdi.models.columns import columns_by_model, model_columns
+from srdi.model_columns import columns_by_model, model_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.clusters import MIN_CLUSTERS
 from srdi.models.hdfe import Absorber
 from srdi.models.moderation import estimation_rows, fe_codes, panel_spec
 from srdi.models.panel import PanelResult, _independent_columns, fit_panel
@@ -87,7 +88,7 @@ def parse_heterogeneity(raw: Mapping[str, Any], name: str, entity: str, time: st
         group_by=group_by,
         groups=groups,
         permutations=_positive_int(raw.get("permutations"), "permutations", 1000, name, 0),
-        min_clusters=_positive_int(raw.get("min_clusters"), "min_clusters", 30, name, 1),
+        min_clusters=_positive_int(raw.get("min_clusters"), "min_clusters", MIN_CLUSTERS, name, 1),
         permute_by=permute_by,
     )
 

@@ -175,6 +175,10 @@ def test_random_order_is_seeded() -> None:
     b = nearest_neighbors(t, c, replace=False, order="random", seed=3)
     assert all((u == v).all() for u, v in zip(a, b, strict=True))
     assert len(a[0]) == 40
+    c_other = nearest_neighbors(t, c, replace=False, order="random", seed=4)
+    assert not all((u == v).all() for u, v in zip(a, c_other, strict=True))
+    with pytest.raises(ValueError, match="seed"):
+        nearest_neighbors(t, c, replace=False, order="random")
 
 
 # ---------------------------------------------------------------------------------------------

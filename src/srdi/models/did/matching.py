@@ -147,6 +147,8 @@ def nearest_neighbors(
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+    if order == "random" and not replace and seed is None:
+        raise ValueError("order='random' needs a seed (reproducible matching)")
     limit = np.inf if caliper is None else float(caliper)
     if c.size == 0 or t.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)

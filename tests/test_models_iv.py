@@ -316,3 +316,38 @@ def test_firms_flagged_out_of_sample_leave_the_estimation_and_the_loo_cells():
     ref = tidy_iv(fit_iv(kept, spec, "stkcd", "year", "flag"), "flag")
     np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-12, equal_nan=True)
     assert got["nobs"].iloc[0] == ref["nobs"].iloc[0]
+
+
+# ---------------------------------------------------------------------------------------------- any effects, K1 > 1
+
+
+def test_any_absorbed_effects_are_accepted_and_their_columns_required():
+    spec = parse_iv_spec(iv_spec(fe=["entity", "industry^year"]), "m", "stkcd", "year")
+    assert spec.base.fe == ("entity", "industry^year")
+    assert "industry" in spec.panel_columns("stkcd", "year")
+    d = panel_data(seed=2).drop(columns=["industry"])
+    with pytest.raises(ValueError, match=r"model 'm'.*column 'industry' is not in the panel"):
+        fit_iv(d, iv_spec(fe=["entity", "industry^year"]), "stkcd", "year", "m")
+
+
+def test_rows_with_missing_effect_column_are_dropped_listwise():
+    d = panel_data(seed=4)
+    d.loc[d.index[:25], "industry"] = np.nan
+    res = fit_iv(d, iv_spec(fe=["entity", "industry^year"]), "stkcd", "year", "m")
+    ref = fit_iv(d.iloc[25:].reset_index(drop=True), iv_spec(fe=["entity", "industry^year"]), "stkcd", "year", "m")
+    assert res.nobs == ref.nobs
+    np.testing.assert_allclose(res.second_stage.params, ref.second_stage.params, rtol=1e-12)
+
+
+def test_two_endogenous_variables_get_the_kp_rk_f_without_warning():
+    d = panel_data(seed=6).assign(x2=lambda f: 0.5 * f["z2"] - 0.3 * f["z"] + f["w"] * 0.1
+                                  + np.random.default_rng(0).normal(size=len(f)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = fit_iv(d, iv_spec(endogenous=["x", "x2"], instruments=["z", "z2"]), "stkcd", "year", "m")
+    frame = tidy_iv(res, "m")
+    diag = rows(frame, "diagnostic")
+    assert np.isfinite(diag.loc["kp_rk_wald_f", "statistic"])
+    assert diag.loc["kp_rk_lm", "df1"] == 1  # L1 - K1 + 1
+    assert res.kp_rk_wald_f == diag.loc["kp_rk_wald_f", "statistic"]
+    assert rows(frame, "reduced_form").index.tolist() == ["z", "z2", "w"]

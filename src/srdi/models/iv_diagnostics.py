@@ -131,8 +131,8 @@ def meat(scores: np.ndarray, vtype: str, clusters: Sequence[np.ndarray]) -> np.n
 
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    sums = np.zeros((n_levels(codes), scores.shape[1]))
-    np.add.at(sums, codes, scores)
+    levels = n_levels(codes)  # np.bincount per column: far faster than np.add.at on millions of rows
+    sums = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=levels) for j in range(scores.shape[1])])
     return sums.T @ sums
 
 

@@ -276,3 +276,43 @@ def test_tidy_contract():
     assert out["fe"].iloc[0] == "random(entity)+time" and out["vcov"].iloc[0] == "cluster:nr"
     assert out["n_clusters"].iloc[0] == 545
     assert out["statistic"].iloc[0] == pytest.approx(res.zstats["union"])
+
+
+# ---------------------------------------------------------------------------------------------
+# between estimator (xtreg, be)
+
+
+@pytest.mark.parametrize("suffix", ["", "_light", "_heavy"])
+@pytest.mark.parametrize("wls", [False, True])
+def test_between_matches_stata_xtreg_be(suffix, wls):
+    from srdi.models.between import fit_between
+
+    block = STATA[f"between-conventional-{'wls' if wls else ''}-{suffix}"]
+    res = fit_between(SIM, sim_spec(suffix, "conventional"), "firm", "year", wls=wls)
+    st = block["stats"]
+    for name, (b, t) in block["params"].items():
+        assert res.params[name] == pytest.approx(b, rel=1e-9, abs=1e-11)
+        assert res.tstats[name] == pytest.approx(t, rel=1e-8)
+    v = block["V"]
+    np.testing.assert_allclose(res.cov.loc[v.index, v.columns].to_numpy(), v.to_numpy(), rtol=2e-8, atol=6e-12)
+    assert res.df_resid == st["df_r"] and res.n_entities == st["N_g"] and res.nobs == st["N"]
+    assert res.rmse == pytest.approx(st["rmse"], rel=1e-9)
+    assert res.r2_between == pytest.approx(st["r2_b"], rel=1e-9)
+    assert res.r2_within == pytest.approx(st["r2_w"], rel=1e-9)
+    assert res.r2_overall == pytest.approx(st["r2_o"], rel=1e-9)
+
+
+def test_between_matches_linearmodels_between_ols():
+    from linearmodels import BetweenOLS
+
+    from srdi.models.between import fit_between
+
+    d = unbalanced_wages(9)
+    xs = ["educ", "black", "hisp", "expersq", "married", "union"]
+    ours = fit_between(d, {"outcome": "lwage", "regressors": xs, "fe": ["entity"], "lag": []}, "nr", "year")
+    frame = d.set_index(["nr", "year"])
+    exog = frame[xs].astype(float).assign(_cons=1.0)
+    ref = BetweenOLS(frame["lwage"], exog).fit(debiased=True)
+    names = list(ref.params.index)
+    np.testing.assert_allclose(ours.params[names].to_numpy(), ref.params.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.cov.loc[names, names].to_numpy(), ref.cov.to_numpy(), rtol=1e-6)

@@ -415,3 +415,30 @@ def test_iv_with_firm_and_industry_year_effects_matches_linearmodels_with_dummie
     # robust HC1 with nothing nested: K = k + df_a is linearmodels' column count, so the SEs agree exactly
     np.testing.assert_allclose(res.second_stage.std_errors[["x", "w"]], ref.std_errors[["x", "w"]], rtol=1e-8)
     assert tidy_iv(res, "hdfe")["fe"].iloc[0] == "entity+industry^year"
+
+
+def test_ar_set_is_empty_when_the_overidentifying_restriction_fails_badly():
+    """An instrument with a direct effect on y: the AR test rejects every beta0 (Sargan rejects too); the set is
+    reported as one row with empty bounds and the note 'empty', as the closed form says."""
+    d = fe_panel(seed=61, pi=1.0)
+    d["y"] = d["y"] + 1.5 * d["z2"]
+    spec = {"kind": "iv", "outcome": "y", "endogenous": ["x"], "instruments": ["z", "z2"], "controls": ["w"],
+            "vcov": {"type": "unadjusted"}, "lag": []}
+    frame = tidy_iv(fit_iv(d, spec, "stkcd", "year"), "m")
+    got, shape = _ar_set(frame)
+    want, want_shape = _closed_form_homoskedastic(d, ("stkcd", "year"))
+    assert (shape, want_shape, want) == ("empty", "empty", [])
+    assert len(got) == 1 and np.isnan(got[0]).all()
+    assert diag(frame).loc["sargan", "p_value"] < 1e-6
+
+
+def test_two_way_clustering_kp_f_is_the_squared_first_stage_t():
+    """One instrument, firm and year clusters (CGM meat M1 + M2 - M12): the rk Wald F is the squared two-way
+    clustered first-stage t, whose SE comes from srdi.models.vcov's separate two-way sandwich."""
+    d = fe_panel(seed=71)
+    spec = {"kind": "iv", "outcome": "y", "endogenous": ["x"], "instruments": ["z"], "controls": ["w"],
+            "vcov": {"type": "cluster", "by": ["stkcd", "year"]}, "lag": []}
+    res = fit_iv(d, spec, "stkcd", "year")
+    out = diag(tidy_iv(res, "m"))
+    assert out.loc["kp_rk_wald_f", "statistic"] == pytest.approx(res.first_stages[0].tstats["z"] ** 2, rel=1e-9)
+    assert out.loc["ar_wald_f", "df2"] == d["year"].nunique() - 1  # G = min(G_firm, G_year)

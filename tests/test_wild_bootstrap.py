@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from srdi.models import wild_bootstrap
 from srdi.models.panel import fit_panel
 from srdi.models.wild_bootstrap import WEBB_POINTS, wild_bootstrap_panel, wild_cluster_bootstrap, wild_weights
 from srdi.models.within import demean
@@ -126,9 +127,12 @@ def test_nested_effects_equal_wildboottest_on_demeaned_data():
     assert abs(ours.p_value - float(ref.pvalue)) <= 2 / 1024 + 1e-12  # wbt may count the two ties by rounding
 
 
-def test_two_way_effects_equal_wildboottest_with_dummies():
+@pytest.mark.parametrize("path", ["partialled dummies", "absorbed columns"])
+def test_two_way_effects_equal_wildboottest_with_dummies(path, monkeypatch):
     """Year effects are not nested in industry clusters: re-absorbing them in each draw reproduces the
-    explicit-dummy bootstrap; skipping it (no fe_codes) does not."""
+    explicit-dummy bootstrap (both code paths); skipping it (no fe_codes) does not."""
+    if path == "absorbed columns":
+        monkeypatch.setattr(wild_bootstrap, "DUMMY_MAX_LEVELS", -1)
     d = make_panel(2)
     xd, yd, codes = demeaned(d, ["firm", "year"])
     ind = d["ind"].to_numpy()
@@ -300,6 +304,20 @@ def test_panel_wrapper_uses_fit_panel_sample_and_factor():
         wild_bootstrap_panel(d, {**spec, "vcov": {"type": "robust"}}, "firm", "year", "x")
     with pytest.raises(ValueError, match="not a kept regressor"):
         wild_bootstrap_panel(d, spec, "firm", "year", "nope")
+
+
+def test_panel_wrapper_pooled_ols_equals_wildboottest_with_intercept():
+    """Pooled OLS: the intercept is an effect not nested in the clusters (centring), as a constant column."""
+    d = make_panel(14)
+    spec = {"outcome": "y", "regressors": ["x"], "controls": ["c1", "c2"], "fe": [],
+            "vcov": {"type": "cluster", "by": ["ind"]}, "lag": []}
+    res = wild_bootstrap_panel(d, spec, "firm", "year", "x", reps=9999, ci=False)
+    x = np.column_stack([d[["x", "c1", "c2"]].to_numpy(), np.ones(len(d))])
+    ref = run_wbt(x, d["y"].to_numpy(), d["ind"].to_numpy(), 9999)
+    rescale = np.sqrt(ref.ssc / res.scale)
+    assert res.scale == pytest.approx(ref.ssc, rel=1e-12)  # reghdfe counts the intercept: K = 4 as wbt's k
+    np.testing.assert_allclose(np.sort(res.t_boot), np.sort(ref.t_boot * rescale), rtol=1e-8, atol=1e-9)
+    assert res.p_value == pytest.approx(p_ties_excluded(float(ref.t_stat), ref.t_boot), abs=1e-12)
 
 
 # ------------------------------------------------------------------------------- size under H0

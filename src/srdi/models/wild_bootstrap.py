@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg
 
 from srdi.models.hdfe import Absorber
 from srdi.models.within import is_nested, n_levels
@@ -50,6 +50,8 @@ WEIGHT_TYPES = ("rademacher", "webb")
 WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 RANK_TOL = 1e-12  # smallest eigenvalue of the columns' correlation-scaled Gram matrix
 MAX_BLOCK = 20_000_000  # elements of N x (cluster columns) re-absorbed at a time (bounds memory)
+DUMMY_MAX_LEVELS = 200  # non-nested effects with at most this many levels in all: explicit (partialled) dummies
+PINV_RTOL = 1e-10  # eigenvalues of the partialled dummies' Gram matrix below this share of the largest are zero
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,11 @@ def wild_weights(
     return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters))], False
 
 
-def _cluster_sums(values: np.ndarray, ind: sparse.csr_matrix) -> np.ndarray:
-    """(G x p) sums of the rows of `values` (N x p) within each cluster."""
-    return np.asarray(ind @ values)
-
-
 class _WildCore:
-    """Per-cluster quantities of the WCR bootstrap for one coefficient, affine in the null b0."""
+    """Per-cluster quantities of the WCR bootstrap for one coefficient, affine in the null b0.
+
+    Rows are put in cluster order once, so every per-cluster sum is a `np.add.reduceat` over contiguous
+    blocks (no sparse indicator, no bincount per column)."""
 
     def __init__(
         self,
@@ -118,6 +118,13 @@ class _WildCore:
         g = n_levels(clusters)
         if g < 2:
             raise ValueError(f"the wild cluster bootstrap needs at least two clusters, got {g}")
+        order = np.argsort(clusters, kind="stable")
+        xd, yd, clusters = xd[order], yd[order], clusters[order]
+        fe_codes = [np.asarray(fe)[order] for fe in fe_codes]
+        counts = np.bincount(clusters, minlength=g)
+        if (counts == 0).any():
+            raise ValueError("cluster codes must be 0..G-1 with every code present")
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         gram = xd.T @ xd
         norms = np.sqrt(np.diag(gram))
         if not (norms > 0).all() or np.linalg.eigvalsh(gram / np.outer(norms, norms))[0] < RANK_TOL:
@@ -125,13 +132,12 @@ class _WildCore:
         chol = linalg.cho_factor(gram)
         bread = linalg.cho_solve(chol, np.eye(k))
         self.beta = linalg.cho_solve(chol, xd.T @ yd)
-        ind = sparse.csr_matrix((np.ones(n), (clusters, np.arange(n))), shape=(g, n))
         a = bread[j]
         xa = xd @ a  # N: row i's weight in beta_j
         resid = yd - xd @ self.beta
         self.n, self.k, self.g = n, k, g
         self.scale = float(scale) if scale is not None else g / (g - 1) * (n - 1) / (n - k)
-        se2 = self.scale * float(np.sum(_cluster_sums(xa * resid, ind) ** 2))
+        se2 = self.scale * float(np.sum(self._sums(xa * resid) ** 2))
         if not se2 > 0:
             raise ValueError("the cluster-robust variance of the tested coefficient is zero")
         self.se = np.sqrt(se2)
@@ -140,39 +146,66 @@ class _WildCore:
         xo, um = xd[:, others], np.column_stack([yd, xd[:, j]])
         if others.size:
             um = um - xo @ linalg.cho_solve(linalg.cho_factor(gram[np.ix_(others, others)]), xo.T @ um)
-        q_rows = _cluster_sums(xd * xa[:, None], ind)  # (G x k): X_h'X_h a
+        q_rows = self._sums(xd * xa[:, None])  # (G x k): X_h'X_h a
+        nested = all(is_nested(fe, clusters) for fe in fe_codes)
+        cross = None if nested else self._absorbed_cross(um, xa, fe_codes)
         self.c: list[np.ndarray] = []
         self.h: list[np.ndarray] = []
-        nested = all(is_nested(fe, clusters) for fe in fe_codes)
         for col in range(2):  # 0: u0 (the part free of b0), 1: m (the coefficient of -b0)
             u = um[:, col]
-            c = _cluster_sums(xa * u, ind).ravel()  # c_g = a'X_g'u_g
-            big_u = _cluster_sums(xd * u[:, None], ind).T  # (k x G): X_g'u_g
-            f = np.diag(c) if nested else self._absorbed_cross(u, xa, clusters, fe_codes, ind)
+            c = self._sums(xa * u)  # c_g = a'X_g'u_g
+            big_u = self._sums(xd * u[:, None]).T  # (k x G): X_g'u_g
+            f = np.diag(c) if cross is None else cross[col]
             self.c.append(c)
             self.h.append(f - q_rows @ bread @ big_u)
 
-    def _absorbed_cross(
-        self,
-        u: np.ndarray,
-        xa: np.ndarray,
-        clusters: np.ndarray,
-        fe_codes: Sequence[np.ndarray],
-        ind: sparse.csr_matrix,
-    ) -> np.ndarray:
-        """F_hg = a'X_h' (M_D W)_{h,g}: cluster g's bootstrap error, re-absorbed, as seen from cluster h."""
+    def _sums(self, values: np.ndarray) -> np.ndarray:
+        """Per-cluster sums of the rows of `values` (N or N x p, rows in cluster order): (G,) or (G x p)."""
+        return np.add.reduceat(values, self.starts, axis=0)
+
+    def _absorbed_cross(self, um: np.ndarray, xa: np.ndarray, fe_codes: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """F_hg = a'X_h' (M_D W)_{h,g} for W built from u0 and from m, as G x G matrices.
+
+        xa and u lie in the span of M_D, so effects nested in the clusters leave (xa on S_h) and (u on S_g)
+        unchanged; only the others (dummies O) matter. With few of their levels (year effects: T), by
+        Frisch-Waugh-Lovell M_D = M_N - P_Õ with Õ = M_N O (N = the nested effects) and
+        F = diag(c) - E Π⁺ R', E_h = Õ_h'xa_h, R_g = Õ_g'u_g, Π = Õ'Õ (pseudo-inverse: Õ is rank deficient).
+        Otherwise each column (xa on S_h) is absorbed in full (M_D is symmetric, so F_hg =
+        (M_D (xa on S_h))' (u on S_g)), in blocks of at most MAX_BLOCK elements."""
+        clusters = np.repeat(np.arange(self.g), np.diff(np.append(self.starts, self.n)))
+        nested = [fe for fe in fe_codes if is_nested(fe, clusters)]
+        other = [fe for fe in fe_codes if not is_nested(fe, clusters)]
+        levels = [n_levels(fe) for fe in other]
+        if sum(levels) <= DUMMY_MAX_LEVELS:
+            dummies = np.zeros((self.n, sum(levels)), order="F")
+            offset = 0
+            for fe, count in zip(other, levels, strict=True):
+                dummies[np.arange(self.n), offset + fe] = 1.0
+                offset += count
+            if nested:
+                Absorber(nested).demean(dummies)
+            vals, vecs = np.linalg.eigh(dummies.T @ dummies)
+            keep = vals > PINV_RTOL * vals[-1]
+            root = vecs[:, keep] / np.sqrt(vals[keep])  # Π⁺ = root root'
+            e = self._sums(dummies * xa[:, None]) @ root
+            out = []
+            for col in range(2):
+                r = self._sums(dummies * um[:, col : col + 1]) @ root
+                out.append(np.diag(self._sums(xa * um[:, col])) - e @ r.T)
+            return out
         absorber = Absorber(list(fe_codes))
-        f = np.empty((self.g, self.g))
+        out = [np.empty((self.g, self.g)), np.empty((self.g, self.g))]
+        ends = np.append(self.starts[1:], self.n)
         block = max(1, MAX_BLOCK // max(self.n, 1))
-        rows = np.arange(self.n)
-        for start in range(0, self.g, block):
-            cols = np.arange(start, min(start + block, self.g))
-            w = np.zeros((self.n, cols.size), order="F")
-            sel = (clusters >= cols[0]) & (clusters <= cols[-1])
-            w[rows[sel], clusters[sel] - cols[0]] = u[sel]
+        for first in range(0, self.g, block):
+            cols = range(first, min(first + block, self.g))
+            w = np.zeros((self.n, len(cols)), order="F")
+            for pos, h in enumerate(cols):
+                w[self.starts[h] : ends[h], pos] = xa[self.starts[h] : ends[h]]
             absorber.demean(w)
-            f[:, cols] = _cluster_sums(w * xa[:, None], ind)
-        return f
+            for col in range(2):
+                out[col][first : first + len(cols), :] = self._sums(w * um[:, col : col + 1]).T
+        return out
 
     def parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
         """Per-draw B-vectors from which t*(b0) = (n0 - b0 n1) / sqrt(q (d00 - 2 b0 d01 + b0² d11))."""

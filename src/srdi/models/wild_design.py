@@ -18,7 +18,14 @@ import pandas as pd
 
 from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
-from srdi.models.panel import _compact, _estimation_rows, _independent_by_scale, _no_rows_error, _numeric_values
+from srdi.models.panel import (
+    _compact,
+    _estimation_rows,
+    _independent_by_scale,
+    _no_rows_error,
+    _numeric_values,
+    _solve_ls,
+)
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
@@ -32,7 +39,7 @@ class PanelDesign:
     terms: tuple[str, ...]  # kept terms, in spec order (collinear ones dropped as fit_panel drops them)
     xd: np.ndarray  # (N x k) demeaned regressors
     yd: np.ndarray  # (N,) demeaned outcome
-    fe_codes: tuple[np.ndarray, ...]  # codes of each absorbed effect on the estimation rows
+    fe_codes: tuple[np.ndarray, ...]  # codes of each absorbed effect on the estimation rows (pooled OLS: one constant)
     clusters: np.ndarray  # codes 0..G-1 of the cluster column
     scale: float  # fit_panel's small-sample factor G/(G-1)·(N-1)/(N-K-a)
     rows: np.ndarray  # positions of the estimation rows in df (after reset_index)
@@ -80,8 +87,10 @@ def panel_design(
     by = spec.cluster_by[0]
     clusters = known[by] if by in known else codes_of(column(by).to_numpy()[rows])
     dof = absorbed_dof(fe_codes, [clusters], rows.size)
-    beta = np.linalg.lstsq(xd, yd, rcond=None)[0]
-    scale = compute_vcov(xd, yd - xd @ beta, "cluster", dof.df_a, [clusters]).scale
+    _, resid = _solve_ls(xd, yd)  # fit_panel's solver; only the factor is kept (it needs N - K > 0)
+    scale = compute_vcov(xd, resid, "cluster", dof.df_a, [clusters]).scale
+    if not fe_codes:  # pooled OLS: the centring is the one-level effect of the intercept (not nested in clusters)
+        fe_codes = [np.zeros(rows.size, dtype=np.int64)]
     return PanelDesign(
         name=spec.name, terms=tuple(terms[j] for j in kept), xd=xd, yd=yd, fe_codes=tuple(fe_codes),
         clusters=np.asarray(clusters, dtype=np.int64), scale=scale, rows=rows,

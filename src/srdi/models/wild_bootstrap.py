@@ -89,8 +89,8 @@ def wild_weights(
         return (2.0 * bits - 1.0), True
     rng = np.random.default_rng(seed)
     if weights == "rademacher":
-        return 2.0 * rng.integers(0, 2, size=(reps, n_clusters)) - 1.0, False
-    return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters))], False
+        return 2.0 * rng.integers(0, 2, size=(reps, n_clusters), dtype=np.int8) - 1.0, False
+    return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters), dtype=np.int8)], False
 
 
 class _WildCore:
@@ -209,9 +209,11 @@ class _WildCore:
 
     def parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
         """Per-draw B-vectors from which t*(b0) = (n0 - b0 n1) / sqrt(q (d00 - 2 b0 d01 + b0² d11))."""
-        z0, z1 = v @ self.h[0].T, v @ self.h[1].T
+        g = self.g
+        z = v @ np.vstack([self.h[0], self.h[1], self.c[0], self.c[1]]).T  # (B x (2G + 2)), one product
+        z0, z1 = z[:, :g], z[:, g : 2 * g]
         return {
-            "n0": v @ self.c[0], "n1": v @ self.c[1],
+            "n0": z[:, 2 * g], "n1": z[:, 2 * g + 1],
             "d00": np.einsum("bg,bg->b", z0, z0), "d01": np.einsum("bg,bg->b", z0, z1),
             "d11": np.einsum("bg,bg->b", z1, z1),
         }

@@ -35,10 +35,10 @@ from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplic
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
-from srdi.sample_query import check_sample
 from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
 from srdi.models.within import codes_of, is_nested, singleton_mask
+from srdi.sample_query import check_sample
 
 ALLOWED_KEYS = frozenset(
     {"kind", "treatment", "mediator", "outcome", "controls", "fe", "vcov", "lag", "sample", "bootstrap"}

@@ -40,3 +40,12 @@ def test_an_empty_folder_is_fine_and_stale_temporaries_are_removed(tmp_path):
     generate_demo(out, scale="tiny", seed=1)
     assert (out / "manifest.json").is_file()
     assert not stale.exists()
+
+
+def test_a_rerun_recognises_its_folder_after_snakemake_deleted_the_outputs(tmp_path):
+    out = tmp_path / "raw"
+    generate_demo(out, scale="tiny", seed=1)
+    (out / "manifest.json").unlink()  # Snakemake removes a rule's outputs before it reruns the rule
+    (out / "truth.json").unlink()
+    generate_demo(out, scale="tiny", seed=1)
+    assert (out / "manifest.json").is_file() and (out / "truth.json").is_file()

@@ -252,6 +252,7 @@ def simulate_latent(scale: str = "tiny", seed: int = 20250403) -> pd.DataFrame:
 
 
 GENERATOR = "srdi.demo.generate_demo"
+OWNER_RECORD = ".srdi-demo.json"  # every file the demo wrote into its folder, itself included
 
 
 def check_replaceable(out_dir: Path) -> None:
@@ -264,11 +265,12 @@ def check_replaceable(out_dir: Path) -> None:
     if not present:
         return
     listed: set[str] = set()
-    manifest = out_dir / "manifest.json"
+    # The ownership record, not manifest.json: Snakemake deletes a rule's outputs (manifest.json, truth.json)
+    # before it reruns the rule, so a rerun must recognise its folder without them.
     try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        recorded = json.loads((out_dir / OWNER_RECORD).read_text(encoding="utf-8"))
         if recorded.get("generator") == GENERATOR:
-            listed = {f["path"] for f in recorded["files"]} | {"manifest.json"}
+            listed = set(recorded["files"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         listed = set()
     foreign = sorted(present - listed)
@@ -317,6 +319,9 @@ def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed:
         }
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        owned = sorted({*files, "manifest.json", OWNER_RECORD})
+        (tmp / OWNER_RECORD).write_text(json.dumps({"generator": GENERATOR, "files": owned}, indent=2) + "\n",
+                                        encoding="utf-8")
         trash = None
         if out_dir.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))

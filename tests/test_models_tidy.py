@@ -9,7 +9,7 @@ import pytest
 from srdi.models import TIDY_COLUMNS, CollinearityWarning, fit_panel, run_model, tidy
 
 CONTRACT = [
-    "model", "outcome", "term", "estimate", "std_error", "statistic", "p_value", "conf_low",
+    "model", "outcome", "term", "lag", "estimate", "std_error", "statistic", "p_value", "conf_low",
     "conf_high", "nobs", "r2_within", "n_clusters", "fe", "vcov", "n_singletons", "dropped_terms",
 ]  # fmt: skip
 
@@ -43,6 +43,7 @@ def test_tidy_has_exactly_the_contract_columns_and_spec_row_order():
     assert row["fe"] == "entity+time" and row["vcov"] == "cluster:stkcd"
     assert row["n_clusters"] == 30 and row["nobs"] == 30 * 7  # first year lost to the default lag
     assert row["n_singletons"] == 0 and row["dropped_terms"] == ""
+    assert frame["lag"].tolist() == [1, 0, 0, 0]  # the default lags the regressors of interest only
 
 
 def test_tidy_labels_for_other_specs():
@@ -80,3 +81,39 @@ def test_dropped_terms_are_listed_and_omitted_from_rows():
     frame = tidy(res, "m")
     assert frame["term"].tolist() == ["coinnov", "size", "lev"]
     assert set(frame["dropped_terms"]) == {"size2"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, {"coinnov": 1, "size": 0, "lev": 0, "roa": 0}),  # default: the regressors of interest, one year
+        ({"lag_years": 2}, {"coinnov": 2, "size": 0, "lev": 0, "roa": 0}),
+        ({"lag": ["coinnov", "size"]}, {"coinnov": 1, "size": 1, "lev": 0, "roa": 0}),
+        ({"lag": ["size"], "lag_years": 2}, {"coinnov": 0, "size": 2, "lev": 0, "roa": 0}),
+        ({"lag": []}, {"coinnov": 0, "size": 0, "lev": 0, "roa": 0}),
+    ],
+)
+def test_lag_column_gives_each_terms_lag_in_years(extra, expected):
+    frame = tidy(fit_panel(_panel(), {**SPEC, **extra}, "stkcd", "year"), "m")
+    assert dict(zip(frame["term"], frame["lag"], strict=True)) == expected
+    assert frame["lag"].dtype == "int64"
+    assert set(frame["term"]) == {"coinnov", "size", "lev", "roa"}  # names stay unlagged
+
+
+def test_lag_column_matches_the_rows_actually_used():
+    """lag 2 means the value two calendar years back: the fit equals one on a hand-shifted column."""
+    d = _panel()
+    prev = d[["stkcd", "year", "coinnov"]].assign(year=d["year"] + 2)
+    manual = d.drop(columns="coinnov").merge(prev, on=["stkcd", "year"], how="left")
+    got = tidy(fit_panel(d, {**SPEC, "lag_years": 2}, "stkcd", "year"), "m")
+    ref = tidy(fit_panel(manual, {**SPEC, "lag": []}, "stkcd", "year"), "m")
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-10)
+    assert got["lag"].tolist() == [2, 0, 0, 0] and ref["lag"].tolist() == [0, 0, 0, 0]
+
+
+def test_lag_column_is_written_as_an_integer(tmp_path):
+    path = tmp_path / "panel.parquet"
+    _panel().to_parquet(path)
+    run_model(path, {**SPEC, "lag_years": 2}, "baseline", "stkcd", "year", tmp_path / "out.csv")
+    back = pd.read_csv(tmp_path / "out.csv")
+    assert back["lag"].tolist() == [2, 0, 0, 0] and back["lag"].dtype == "int64"

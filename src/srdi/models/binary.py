@@ -31,7 +31,7 @@ from statsmodels.discrete.conditional_models import ConditionalLogit
 from srdi.models.moderation import estimation_rows, panel_spec
 from srdi.models.panel import CollinearityWarning, _independent_columns, fit_panel
 from srdi.models.spec import ModelSpec, check_columns, check_entry
-from srdi.models.tidy import TIDY_COLUMNS, tidy
+from srdi.models.tidy import TIDY_COLUMNS, term_lag, tidy
 from srdi.models.within import codes_of, demean, is_nested
 
 BINARY_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "sample", "methods"})
@@ -235,6 +235,7 @@ def tidy_clogit(res: ClogitResult, spec: ModelSpec, name: str) -> pd.DataFrame:
             "model": name,
             "outcome": spec.outcome,
             "term": terms,
+            "lag": [term_lag(spec, t) for t in terms],
             "estimate": b,
             "std_error": se,
             "statistic": z,

@@ -33,7 +33,7 @@ from srdi.models.moderation import estimation_rows, fe_codes, panel_spec
 from srdi.models.panel import PanelResult, _independent_columns, fit_panel
 from srdi.models.rows import SAMPLE_FLAG
 from srdi.models.spec import ModelSpec, check_columns, check_entry, column_name
-from srdi.models.tidy import TIDY_COLUMNS, tidy
+from srdi.models.tidy import TIDY_COLUMNS, term_lag, tidy
 from srdi.models.within import singleton_mask
 
 HETEROGENEITY_KEYS = frozenset(
@@ -254,6 +254,7 @@ def _difference_rows(
                 "model": spec.name,
                 "outcome": spec.outcome,
                 "term": term,
+                "lag": term_lag(spec, term),
                 "estimate": est,
                 "p_value": p[j] if p is not None else np.nan,
                 "nobs": ra.nobs + rb.nobs,

@@ -48,7 +48,7 @@ from srdi.models.panel import COLLINEAR_TOL, CollinearityWarning
 from srdi.models.rows import numeric_matrix, sample_mask, t_inference
 from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
 from srdi.models.stock_yogo import critical_values
-from srdi.models.tidy import TIDY_COLUMNS
+from srdi.models.tidy import TIDY_COLUMNS, term_lag
 from srdi.models.vcov import compute_vcov
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
@@ -497,6 +497,9 @@ def tidy_iv(result: IVResult, model_name: str) -> pd.DataFrame:
     frame["vcov"] = spec.base.vcov_label
     frame["n_singletons"] = result.n_singletons
     frame["dropped_terms"] = ";".join(result.dropped_terms)
+    lags = {**{t: term_lag(spec.base, t) for t in spec.base.terms}, **{loo_name(e): term_lag(spec.base, e)
+                                                                       for e in spec.endogenous if spec.loo_by}}
+    frame["lag"] = pd.array(frame["term"].map(lags).where(frame["equation"] != "diagnostic"), dtype="Int64")
     frame = frame.reindex(columns=list(IV_COLUMNS))
     frame["note"] = frame["note"].fillna("").astype(object)
     float_cols = ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "r2_within", "df1", "df2"]

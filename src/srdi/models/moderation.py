@@ -28,7 +28,7 @@ from srdi.models.lags import lag_by_time
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
 from srdi.models.spec import ModelSpec, check_columns, check_entry, column_name, parse_spec
-from srdi.models.tidy import TIDY_COLUMNS, tidy
+from srdi.models.tidy import TIDY_COLUMNS, term_lag, tidy
 from srdi.models.within import codes_of, singleton_mask
 
 PANEL_KEYS = frozenset({"outcome", "controls", "fe", "vcov", "lag", "sample"})
@@ -144,7 +144,9 @@ def fit_moderation(
         if term not in res.params.index:
             raise ValueError(f"model {name!r}: {term!r} was dropped as collinear; no marginal effects")
     at = np.quantile(used[m].to_numpy(dtype=float), qs)
-    return res, {"x": x, "m": m, "inter": inter, "mean_m": mean_m, "quantiles": qs, "at": at}
+    lags = {t: term_lag(spec, t) for t in spec.terms}  # fit_spec saw pre-lagged columns; X:M: X's lag if M's equal
+    lags[inter] = lags[x] if lags[x] == lags[m] else None
+    return res, {"x": x, "m": m, "inter": inter, "mean_m": mean_m, "quantiles": qs, "at": at, "lags": lags}
 
 
 def marginal_effects(res: PanelResult, facts: Mapping[str, Any]) -> pd.DataFrame:
@@ -175,6 +177,7 @@ def marginal_effects(res: PanelResult, facts: Mapping[str, Any]) -> pd.DataFrame
 def tidy_moderation(res: PanelResult, facts: Mapping[str, Any], name: str) -> pd.DataFrame:
     """Main-equation rows (X, M, X:M, controls) then one marginal-effect row per quantile."""
     main = tidy(res, name).assign(equation="main", method=np.nan, at_quantile=np.nan, at_value=np.nan)
+    main["lag"] = pd.array(main["term"].map(facts["lags"]), dtype="Int64")  # marginal effects copy X's (row 0)
     me = marginal_effects(res, facts)
     model_cols = [c for c in TIDY_COLUMNS if c not in me.columns]
     for col in model_cols:

@@ -1,15 +1,20 @@
-"""One tidy row per coefficient: the estimates-file contract that tables and the report read."""
+"""One tidy row per coefficient: the estimates-file contract that tables and the report read.
+
+Term names stay the panel's column names even when a term is lagged; the `lag` column says by how many calendar
+years (0 = contemporaneous), so a table can print L.x without parsing names."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from srdi.models.panel import PanelResult
+from srdi.models.spec import ModelSpec
 
 TIDY_COLUMNS = (
     "model",
     "outcome",
     "term",
+    "lag",
     "estimate",
     "std_error",
     "statistic",
@@ -28,6 +33,11 @@ TIDY_COLUMNS = (
 FLOAT_FORMAT = "%.12g"  # 12 significant digits: beyond any reported precision, stable across BLAS builds
 
 
+def term_lag(spec: ModelSpec, term: str) -> int:
+    """Calendar years by which `term` enters the model: `lag_years` if it is in `lag`, else 0."""
+    return spec.lag_years if term in spec.lag else 0
+
+
 def tidy(result: PanelResult, model_name: str) -> pd.DataFrame:
     """Rows in spec order (regressors of interest, then controls; dropped terms omitted)."""
     spec = result.spec
@@ -38,6 +48,7 @@ def tidy(result: PanelResult, model_name: str) -> pd.DataFrame:
             "model": [model_name] * n,
             "outcome": [spec.outcome] * n,
             "term": terms,
+            "lag": [term_lag(spec, t) for t in terms],
             "estimate": result.params[terms].to_numpy(),
             "std_error": result.std_errors[terms].to_numpy(),
             "statistic": result.tstats[terms].to_numpy(),
@@ -54,4 +65,4 @@ def tidy(result: PanelResult, model_name: str) -> pd.DataFrame:
         },
         columns=list(TIDY_COLUMNS),
     )
-    return frame.astype({"nobs": "int64", "n_singletons": "int64"})
+    return frame.astype({"nobs": "int64", "n_singletons": "int64", "lag": "int64"})

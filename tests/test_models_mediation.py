@@ -1,9 +1,10 @@
 """Tests of the mediation kind (srdi.models.mediation) and its cluster bootstrap (srdi.models.bootstrap).
 
-References: separate `fit_panel` runs on a common sample built here by hand; the exact decomposition
-c = c' + a b of linear regressions on one sample; a plain refitting loop (`fit_panel` on the explicitly
-duplicated, relabelled clusters) on the same draws; statsmodels WLS with firm and year dummies for the
-frequency-weight equivalence; hand-computed quantiles (stdlib NormalDist) for the CIs.
+References: separate `fit_panel` runs on a common sample built here by hand; statsmodels LSDV (firm and
+year dummies) on rows and lags built here by hand with merges on (firm, year + k), for the exact
+decomposition c = c' + a b in every timing and the clustered SEs; a plain refitting loop (`fit_panel` on
+the explicitly duplicated, relabelled clusters) on the same draws; statsmodels WLS with firm and year
+dummies for the frequency-weight equivalence; hand-computed quantiles (stdlib NormalDist) for the CIs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from srdi.models.mediation import (
     bootstrap_fast,
     bootstrap_refit,
     fit_mediation,
+    proportion_mediated,
     tidy_mediation,
 )
 from srdi.models.tidy import TIDY_COLUMNS
@@ -129,13 +131,19 @@ def test_sobel_row_is_the_closed_form(fitted):
 def test_output_rows_and_columns(fitted):
     rows = tidy_mediation(fitted, "med")
     assert list(rows.columns) == [*TIDY_COLUMNS, *EXTRA_COLUMNS]
+    # default timing X(t-1) -> M(t) -> Y(t): x lagged one year in every equation, m and controls not
+    assert rows["lag"].iloc[:10].tolist() == [1, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    assert rows["outcome_lag"].tolist() == [0] * len(rows)
+    assert rows["lag"].iloc[10:14].isna().all()  # derived rows: no single term, no lag
     eqs = list(rows[["equation", "term"]].itertuples(index=False, name=None))
     assert eqs[:10] == [("total", "x"), ("total", "w1"), ("total", "w2"),
                         ("mediator", "x"), ("mediator", "w1"), ("mediator", "w2"),
                         ("outcome", "x"), ("outcome", "m"), ("outcome", "w1"), ("outcome", "w2")]
     assert list(rows["method"].iloc[10:13]) == ["sobel", "bootstrap_percentile", "bootstrap_bc"]
     prop = rows[rows["term"] == "proportion_mediated"].iloc[0]
+    assert fitted.results["total"].pvalues["x"] < 0.05 and fitted.a * fitted.b * fitted.c > 0
     assert prop["estimate"] == pytest.approx(fitted.a * fitted.b / fitted.c, rel=1e-12)
+    assert prop["note"].startswith("L.x -> m -> y")
     two = rows[rows["equation"] == "jiang_two_step"]
     assert list(two["outcome"]) == ["y", "m"] and set(two["method"]) == {"two_step"}
     assert two["estimate"].tolist() == [fitted.c, fitted.a]
@@ -149,13 +157,32 @@ def test_registry_fits_mediation(panel):
     assert set(rows["equation"]) == {"total", "mediator", "outcome", "indirect", "jiang_two_step"}
 
 
-def test_proportion_note_when_signs_differ(panel):
+def test_proportion_not_reported_when_signs_differ(panel):
     d = panel.copy()
     d["m"] = -d["m"] + 3.0 * lag_by_time(d, ["x"], "stkcd", "year")["x"]  # flips b, makes a positive
     res = fit_mediation(d, spec(), "stkcd", "year", "med", seed=1)
-    rows = tidy_mediation(res, "med")
-    note = rows.loc[rows["term"] == "proportion_mediated", "note"].iloc[0]
-    assert (np.sign(res.a * res.b) != np.sign(res.c)) == ("differ in sign" in note)
+    assert np.sign(res.a * res.b) != np.sign(res.c)
+    prop = tidy_mediation(res, "med").query("term == 'proportion_mediated'").iloc[0]
+    assert np.isnan(prop["estimate"]) and "differ in sign" in prop["note"]
+
+
+@pytest.mark.parametrize(
+    ("ab", "c", "p_c", "expected", "says"),
+    [
+        (0.2, 0.4, 0.01, 0.5, "same sign"),
+        (-0.2, -0.4, 0.049, 0.5, "same sign"),
+        (0.2, -0.4, 0.001, np.nan, "differ in sign"),
+        (0.0, 0.4, 0.001, np.nan, "differ in sign or are zero"),
+        (0.2, 0.0, 0.9, np.nan, "differ in sign or are zero"),
+        (0.2, 0.4, 0.05, np.nan, "not significant"),  # the rule is p < 0.05
+        (0.2, 0.4, 0.3, np.nan, "not significant"),
+        (0.6, 0.4, 0.01, 1.5, "opposite sign"),  # c' = -0.2: a share above 1, reported with its reason
+    ],
+)
+def test_proportion_mediated_rule(ab, c, p_c, expected, says):
+    value, note = proportion_mediated(ab, c, p_c)
+    assert (np.isnan(value) and np.isnan(expected)) or value == pytest.approx(expected, rel=1e-12)
+    assert says in note
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,14 +214,15 @@ def test_fast_bootstrap_equals_refitting_loop(fitted):
         {"fe": ["entity"]},
         {"fe": ["time"]},
         {"fe": []},
-        {"lag": ["x", "m"]},  # lagged mediator: L.m in the outcome equation, m itself in the mediator one
+        {"timing": "lagged"},  # X(t-2) -> M(t-1) -> Y(t) in every equation
+        {"timing": "contemporaneous"},
+        {"timing": {"x": 1, "m": 1, "w2": 1}, "fe": ["entity"]},
         {"bootstrap": {"reps": 2, "cluster": "industry"}},  # firms nested in industries
     ],
 )
 def test_fast_equals_refit_other_designs(panel, extra):
     res = fit_mediation(panel, spec(**{"bootstrap": {"reps": 2}, **extra}), "stkcd", "year", "med", seed=5)
-    if "m" not in extra.get("lag", []):  # with L.m in the outcome equation, b is another variable's slope
-        assert res.c == pytest.approx(res.c_prime + res.a * res.b, abs=1e-12)
+    assert res.c == pytest.approx(res.c_prime + res.a * res.b, abs=1e-12)
     n_clusters = int(codes_of(res.data.frame[res.data.cluster]).max()) + 1
     full = bootstrap_fast(res.data, np.ones((1, n_clusters)))
     np.testing.assert_allclose(full[0], [res.a, res.b, res.c, res.c_prime], atol=1e-12)  # weight 1 = the fit
@@ -270,6 +298,17 @@ def test_missing_column_names_model_and_column(panel, drop):
         ({"mediator": "x"}, "must differ"),
         ({"controls": ["m"]}, "control"),
         ({"lag": ["y"]}, "lag names"),
+        ({"lag": ["x", "m"]}, r"lists the mediator 'm'.*timing: lagged"),
+        ({"lag": ["x"], "timing": "lagged"}, "either `timing` or the older `lag`"),
+        ({"timing": "later"}, "timing must be one of"),
+        ({"timing": ["x"]}, "timing must be one of"),
+        ({"timing": {"y": 1}}, r"timing names \['y'\]"),
+        ({"timing": {"x": -1}}, "timing.x must be an integer >= 0"),
+        ({"timing": {"x": True}}, "timing.x must be an integer >= 0"),
+        ({"timing": {"x": 1, "m": 2}}, "measured after the mediator"),
+        ({"timing": {"x": 1}, "lag_years": 2}, "lag_years does not apply to a timing mapping"),
+        ({"timing": "contemporaneous", "lag_years": 2}, "lag_years does not apply"),
+        ({"timing": "lagged", "lag_years": 0}, "lag_years must be a positive integer"),
         ({"bootstrap": {"reps": 1}}, "reps"),
         ({"bootstrap": {"draws": 10}}, "unknown bootstrap key"),
         ({"regressors": ["x"]}, "unknown key"),

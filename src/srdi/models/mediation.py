@@ -1,16 +1,16 @@
 """Mediation (kind `mediation`): stepwise Baron-Kenny / Wen & Ye (2014) with Sobel and cluster bootstrap.
 
-Three linear FE regressions on ONE common estimation sample, each fitted by `fit_panel` so FE, vcov,
-lag, collinearity and singleton conventions are those of the `panel` kind:
+Three linear FE regressions on ONE common estimation sample and ONE timing, each fitted by `fit_panel`
+so FE, vcov, collinearity and singleton conventions are those of the `panel` kind:
 
-    total     Y = c  X           + controls + FE
-    mediator  M = a  X           + controls + FE
-    outcome   Y = c' X + b M     + controls + FE
+    total     Y(t)     = c  X(t-l_X)                + controls + FE
+    mediator  M(t-l_M) = a  X(t-l_X)                + controls + FE
+    outcome   Y(t)     = c' X(t-l_X) + b M(t-l_M)   + controls + FE
 
-X is lagged by default (`lag: [treatment]`); a lagged mediator (`lag` naming it) enters the outcome
-equation as L.M while the mediator equation keeps M itself as its outcome. The common sample is the
-rows complete for Y, M, (L.)X, (L.)M, controls and cluster columns, then iteratively singleton-free:
-with it, c = c' + a b holds exactly (Frisch-Waugh-Lovell), so the decomposition adds up.
+The lags l_X >= l_M (and the controls' lags) are the model's `timing` (`mediation_timing`): every variable
+is shifted once, on the full panel, and the three equations use the same shifted columns. The common
+sample is the rows complete for all of them and the cluster columns, then iteratively singleton-free: with
+the same rows, regressors and effects, c = c' + a b is an algebraic identity (Frisch-Waugh-Lovell).
 
 The indirect effect a b is reported with the first-order Sobel SE and with firm-cluster bootstrap CIs
 (percentile and bias-corrected) from `bootstrap.WeightedFE` (draws as frequency weights, no refitting;
@@ -32,22 +32,24 @@ from linearmodels.panel.utility import AbsorbingEffectWarning
 from scipy import stats
 
 from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplicate_clusters, percentile_ci
-from srdi.models.lags import lag_by_time
+from srdi.models.mediation_timing import Timing, lag_label, parse_timing, shifted_columns
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
 from srdi.models.spec import ModelSpec, check_entry, column_name, column_names, parse_spec
 from srdi.models.tidy import TIDY_COLUMNS, tidy
+from srdi.models.unobserved import no_rows_error
 from srdi.models.within import codes_of, is_nested, singleton_mask
 from srdi.sample_query import check_sample
 
 ALLOWED_KEYS = frozenset(
-    {"kind", "treatment", "mediator", "outcome", "controls", "fe", "vcov", "lag", "sample", "bootstrap"}
+    {"kind", "treatment", "mediator", "outcome", "controls", "fe", "vcov", "timing", "lag", "lag_years", "sample",
+     "bootstrap"}
 )
 DEFAULT_REPS = 1000
+PROPORTION_ALPHA = 0.05  # the proportion mediated is reported only if the total effect is significant at this level
 DRAW_CHUNK = 250  # bootstrap draws processed together
-EXTRA_COLUMNS = ("equation", "method", "note", "reps")
+EXTRA_COLUMNS = ("equation", "method", "note", "reps", "outcome_lag")
 EQUATIONS = ("total", "mediator", "outcome")
-LAG_PREFIX = "_lag_"  # column of the lagged mediator in the common-sample frame
 TWO_STEP_NOTES = {
     "total": "Jiang (2022) step 1: total effect of X on Y (the baseline)",
     "mediator": "Jiang (2022) step 2: effect of X on M; the M -> Y link is argued from theory and "
@@ -64,19 +66,21 @@ class MediationSpec:
     mediator: str
     outcome: str
     controls: tuple[str, ...]
-    lag: tuple[str, ...]
+    timing: Timing
     sample: str | None
     reps: int
     cluster: str  # panel column whose levels are resampled
-    equations: dict[str, ModelSpec] = field(repr=False)
+    equations: dict[str, ModelSpec] = field(repr=False)  # fitted on the shifted columns: their own lag is ()
 
     @property
     def fe(self) -> tuple[str, ...]:
         return self.equations["total"].fe
 
     @property
-    def mediator_lagged(self) -> bool:
-        return self.mediator in self.lag
+    def path(self) -> str:
+        """The chain with its timing, e.g. 'L2.coinnov -> L.digital -> srdi_index'."""
+        lx, lm = self.timing.of(self.treatment), self.timing.of(self.mediator)
+        return f"{lag_label(self.treatment, lx)} -> {lag_label(self.mediator, lm)} -> {self.outcome}"
 
 
 def _bootstrap_opts(raw: Any, name: str, entity: str, time: str) -> tuple[int, str]:
@@ -105,22 +109,18 @@ def parse_mediation_spec(raw: Mapping[str, Any], name: str, entity: str, time: s
     clash = sorted({x, m, y} & set(controls))
     if clash:
         raise ValueError(f"model {name!r}: {clash} listed both as a control and as treatment/mediator/outcome")
-    lag = column_names(raw["lag"], "lag", name) if raw.get("lag") is not None else (x,)
-    bad_lag = [c for c in lag if c not in (x, m, *controls)]
-    if bad_lag:
-        raise ValueError(f"model {name!r}: lag names {bad_lag}, which are not the treatment, mediator or controls")
+    timing = parse_timing(raw, name, x, m, controls)
     reps, cluster = _bootstrap_opts(raw.get("bootstrap"), name, entity, time)
     common = {"kind": "panel", "controls": list(controls), "fe": raw.get("fe", ["entity", "time"]),
-              "vcov": raw.get("vcov")}
-    lag_of = lambda terms: [c for c in lag if c in terms]  # noqa: E731
+              "vcov": raw.get("vcov"), "lag": []}
     raws = {
-        "total": {**common, "outcome": y, "regressors": [x], "lag": lag_of([x, *controls])},
-        "mediator": {**common, "outcome": m, "regressors": [x], "lag": lag_of([x, *controls])},
-        "outcome": {**common, "outcome": y, "regressors": [x, m], "lag": lag_of([x, m, *controls])},
+        "total": {**common, "outcome": y, "regressors": [x]},
+        "mediator": {**common, "outcome": m, "regressors": [x]},
+        "outcome": {**common, "outcome": y, "regressors": [x, m]},
     }
     equations = {eq: parse_spec(r, name, entity, time) for eq, r in raws.items()}
     sample = check_sample(raw.get("sample"), name)  # parsed now: a refused query stops before any fit
-    return MediationSpec(name, x, m, y, controls, lag, sample, reps, cluster, equations)
+    return MediationSpec(name, x, m, y, controls, timing, sample, reps, cluster, equations)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +129,8 @@ def parse_mediation_spec(raw: Mapping[str, Any], name: str, entity: str, time: s
 
 @dataclass(frozen=True)
 class MediationData:
-    """The common estimation sample as the three equations see it (lagged values in place)."""
+    """The common estimation sample as the three equations see it: every variable already shifted by its
+    lag under its own name, so the mediator equation's dependent variable IS the outcome equation's M."""
 
     frame: pd.DataFrame  # entity, time, cluster columns and the variables below, one row per firm-year used
     entity: str
@@ -139,16 +140,15 @@ class MediationData:
     y: str
     m: str
     x: str
-    m_regressor: str  # m itself, or LAG_PREFIX + m when the mediator is lagged
     controls: dict[str, tuple[str, ...]]  # controls kept by each equation (collinear ones dropped)
     n_singletons: int
     n_missing: int
 
     @property
     def variables(self) -> list[str]:
-        """Columns of Z in the bootstrap: y, m, x, (lagged m), then every control kept anywhere."""
+        """Columns of Z in the bootstrap: y, m, x, then every control kept anywhere."""
         kept = [c for eq in EQUATIONS for c in self.controls[eq]]
-        return list(dict.fromkeys([self.y, self.m, self.x, self.m_regressor, *kept]))
+        return list(dict.fromkeys([self.y, self.m, self.x, *kept]))
 
     def codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return codes_of(self.frame[self.entity]), codes_of(self.frame[self.time]), codes_of(self.frame[self.cluster])
@@ -156,7 +156,7 @@ class MediationData:
     def regression(self, eq: str) -> tuple[str, list[str]]:
         """(dependent variable, regressors) of one equation, in Z's column names."""
         dep = self.m if eq == "mediator" else self.y
-        first = [self.x, self.m_regressor] if eq == "outcome" else [self.x]
+        first = [self.x, self.m] if eq == "outcome" else [self.x]
         return dep, [*first, *self.controls[eq]]
 
 
@@ -168,18 +168,23 @@ def _check_columns(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) 
             raise ValueError(f"model {ms.name!r}: column {col!r} is not in the panel")
 
 
+def shifted_panel(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) -> pd.DataFrame:
+    """Keys, cluster columns and the model's variables, each variable replaced by its value at its lag
+    (on the full panel, so the first sample year can use a pre-sample year, as L.x does); same rows as `df`."""
+    df = df.reset_index(drop=True)
+    cols = list(dict.fromkeys([ms.outcome, ms.mediator, ms.treatment, *ms.controls]))
+    keys = [c for c in dict.fromkeys([entity, time, ms.cluster, *ms.equations["outcome"].cluster_by]) if c not in cols]
+    work = df[keys].copy()
+    work[cols] = shifted_columns(df, ms.timing, cols, entity, time)
+    return work
+
+
 def common_sample(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) -> tuple[np.ndarray, pd.DataFrame, int]:
-    """Rows of `df` (after reset_index) used by all three equations, the lagged working frame of those
+    """Rows of `df` (after reset_index) used by all three equations, the shifted working frame of those
     rows, and the singletons dropped. Steps 1-4 of fit_panel, over the union of the equations' columns."""
     df = df.reset_index(drop=True)
-    lag_name = LAG_PREFIX + ms.mediator
-    cols = [ms.outcome, ms.mediator, ms.treatment, *ms.controls]
-    work = df[list(dict.fromkeys([entity, time, ms.cluster, *ms.equations["outcome"].cluster_by, *cols]))].copy()
-    if ms.lag:
-        lagged = lag_by_time(df, ms.lag, entity, time)
-        for c in ms.lag:
-            work[lag_name if c == ms.mediator else c] = lagged[c]
-    in_sample = sample_mask(df, ms.name, ms.sample)
+    work = shifted_panel(df, ms, entity, time)
+    in_sample = sample_mask(df, ms.name, ms.sample)  # the query sees the unlagged columns, as in fit_panel
     keep = in_sample & work.notna().all(axis=1).to_numpy()
     n_missing = int(in_sample.sum() - keep.sum())
     if set(ms.fe) - {"entity", "time"}:
@@ -192,10 +197,19 @@ def common_sample(df: pd.DataFrame, ms: MediationSpec, entity: str, time: str) -
         n_singletons = int((~ok).sum())
         keep[idx[~ok]] = False
     if not keep.any():
-        raise ValueError(f"model {ms.name!r}: no complete observations common to the three equations")
+        if n_singletons:
+            raise ValueError(f"model {ms.name!r}: no observations common to the three equations are left after "
+                             f"dropping {n_singletons} singletons")
+        labels = {_label(ms, c): work[c] for c in work.columns}
+        raise no_rows_error(ms.name, in_sample, labels, df[[entity, time]], ms.sample)
     out = work[keep].reset_index(drop=True)
     out.attrs["n_missing"] = n_missing
     return keep, out, n_singletons
+
+
+def _label(ms: MediationSpec, col: str) -> str:
+    k = ms.timing.of(col)
+    return col if k == 0 else f"{col} (lagged {k} year{'s' if k > 1 else ''})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,8 +242,9 @@ class MediationResult:
 
 
 def _fit_equations(df: pd.DataFrame, ms: MediationSpec, keep: np.ndarray, entity: str, time: str) -> dict:
-    """fit_panel on the full panel (so its lags see pre-sample years) restricted to the common rows."""
-    panel = df.reset_index(drop=True).copy()
+    """fit_panel on the shifted panel (every variable at its lag, computed on the full panel) restricted to
+    the common rows; the equation specs lag nothing themselves."""
+    panel = shifted_panel(df, ms, entity, time)
     panel[SAMPLE_FLAG] = keep
     out = {}
     for eq, spec in ms.equations.items():
@@ -243,12 +258,11 @@ def _fit_equations(df: pd.DataFrame, ms: MediationSpec, keep: np.ndarray, entity
 
 
 def _data(ms: MediationSpec, frame: pd.DataFrame, results: dict, entity: str, time: str, singles: int) -> MediationData:
-    m_reg = LAG_PREFIX + ms.mediator if ms.mediator_lagged else ms.mediator
     kept = {eq: tuple(c for c in ms.controls if c in results[eq].params.index) for eq in EQUATIONS}
     frame = frame.copy()
-    for col in dict.fromkeys([ms.outcome, ms.mediator, ms.treatment, m_reg, *ms.controls]):
+    for col in dict.fromkeys([ms.outcome, ms.mediator, ms.treatment, *ms.controls]):
         frame[col] = frame[col].astype(float)
-    return MediationData(frame, entity, time, ms.cluster, ms.fe, ms.outcome, ms.mediator, ms.treatment, m_reg,
+    return MediationData(frame, entity, time, ms.cluster, ms.fe, ms.outcome, ms.mediator, ms.treatment,
                          kept, singles, int(frame.attrs.get("n_missing", 0)))
 
 
@@ -332,11 +346,31 @@ def fit_mediation(
 
 
 def _derived_row(res: MediationResult, base: dict, term: str, estimate: float, **kw: Any) -> dict:
-    row = {**base, "term": term, "estimate": estimate, "std_error": np.nan, "statistic": np.nan,
+    row = {**base, "term": term, "lag": pd.NA, "estimate": estimate, "std_error": np.nan, "statistic": np.nan,
            "p_value": np.nan, "conf_low": np.nan, "conf_high": np.nan, "r2_within": np.nan,
-           "equation": "indirect", "method": "", "note": "", "reps": pd.NA}
+           "equation": "indirect", "method": "", "note": "", "reps": pd.NA, "outcome_lag": 0}
     row.update(kw)
     return row
+
+
+def proportion_mediated(ab: float, c: float, p_c: float) -> tuple[float, str]:
+    """a*b / c where it is a share of a total effect, else NaN; the note says which and why.
+
+    Rule: reported only if a*b and c are non-zero with the same sign (otherwise the ratio is no share:
+    inconsistent mediation / suppression) and the total effect is significant at 5% in the total equation
+    (p_c < 0.05, i.e. |c| / SE(c) above the t(G-1) critical value): with c near zero relative to its SE
+    the ratio is dominated by noise in its denominator and can take any size (MacKinnon, Warsi & Dwyer 1995
+    find it unstable unless samples and effects are large)."""
+    ratio = ab / c if c != 0 else np.nan
+    if not (np.isfinite(ratio) and ab != 0 and np.sign(ab) == np.sign(c)):
+        return np.nan, (f"not reported: a*b and c differ in sign or are zero (ratio {ratio:.3g}; inconsistent "
+                        "mediation / suppression), so a*b / c is not a share")
+    if not p_c < PROPORTION_ALPHA:
+        return np.nan, (f"not reported: the total effect c is not significant at 5% (p = {p_c:.3g}), so a*b / c "
+                        f"(= {ratio:.3g}) is dominated by noise in c")
+    if ratio > 1:
+        return ratio, "a*b / c; above 1 because the direct effect c' has the opposite sign of c"
+    return ratio, "a*b / c (same sign, total effect significant at 5%)"
 
 
 def indirect_rows(res: MediationResult, model_name: str) -> list[dict]:
@@ -348,7 +382,7 @@ def indirect_rows(res: MediationResult, model_name: str) -> list[dict]:
     ab = a * b
     se = float(np.sqrt(a**2 * se_b**2 + b**2 * se_a**2))
     z = ab / se if se > 0 else np.nan
-    path = f"{ms.treatment} -> {ms.mediator} -> {ms.outcome}"
+    path = ms.path
     out_res = res.results["outcome"]
     base = {"model": model_name, "outcome": ms.outcome, "nobs": out_res.nobs, "n_clusters": out_res.n_clusters,
             "fe": out_res.spec.fe_label, "vcov": out_res.spec.vcov_label, "n_singletons": res.data.n_singletons,
@@ -359,12 +393,7 @@ def indirect_rows(res: MediationResult, model_name: str) -> list[dict]:
     p_lo, p_hi = percentile_ci(ab_draws)
     bc_lo, bc_hi = bc_ci(ab_draws, ab)
     bc_note = "" if np.isfinite(bc_lo) else "undefined: every draw lies on one side of the estimate"
-    notes = []
-    if np.sign(ab) != np.sign(c):
-        notes.append("a*b and c differ in sign (inconsistent mediation / suppression): not a share")
-    if ms.mediator in ms.lag:
-        notes.append("M enters the outcome equation lagged one year, so c = c' + a*b holds only approximately")
-    prop_note = "; ".join(notes)
+    share, prop_note = proportion_mediated(ab, c, float(res.results["total"].pvalues[ms.treatment]))
     return [
         _derived_row(res, base, "indirect", ab, std_error=se, statistic=z, p_value=2 * stats.norm.sf(abs(z)),
                      conf_low=ab - Z_CRIT * se, conf_high=ab + Z_CRIT * se, method="sobel",
@@ -373,16 +402,19 @@ def indirect_rows(res: MediationResult, model_name: str) -> list[dict]:
                      method="bootstrap_percentile", note=f"{path}; SE = SD of bootstrap draws", reps=reps),
         _derived_row(res, base, "indirect", ab, std_error=boot_sd, conf_low=bc_lo, conf_high=bc_hi,
                      method="bootstrap_bc", note=bc_note or path, reps=reps),
-        _derived_row(res, base, "proportion_mediated", ab / c if c != 0 else np.nan, note=prop_note or "a*b / c"),
+        _derived_row(res, base, "proportion_mediated", share, note=f"{path}; {prop_note}"),
     ]
 
 
 def tidy_mediation(res: MediationResult, model_name: str) -> pd.DataFrame:
     """Rows of docs/estimates_format.md (`mediation`): equations, indirect effect, Jiang two-step."""
+    timing = res.spec.timing
     parts = []
     for eq in EQUATIONS:
         part = tidy(res.results[eq], model_name).assign(equation=eq, method="", note="")
         part["n_singletons"] = res.data.n_singletons  # singletons of the common sample, dropped before fit_panel
+        part["lag"] = part["term"].map(timing.of).astype("Int64")  # fit_panel saw pre-shifted columns
+        part["outcome_lag"] = timing.of(res.spec.mediator) if eq == "mediator" else 0
         parts.append(part)
     rows = pd.DataFrame(indirect_rows(res, model_name))
     two_step = []
@@ -393,7 +425,8 @@ def tidy_mediation(res: MediationResult, model_name: str) -> pd.DataFrame:
     frame = pd.concat([*parts, rows, *two_step], ignore_index=True)
     frame["reps"] = pd.array(frame.get("reps", pd.Series(pd.NA, index=frame.index)), dtype="Int64")
     frame["n_clusters"] = pd.array(frame["n_clusters"], dtype="Int64")
-    frame = frame.astype({"nobs": "int64", "n_singletons": "int64"})
+    frame["lag"] = pd.array(frame["lag"], dtype="Int64")
+    frame = frame.astype({"nobs": "int64", "n_singletons": "int64", "outcome_lag": "int64"})
     return frame[[*TIDY_COLUMNS, *EXTRA_COLUMNS]]
 
 

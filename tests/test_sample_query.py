@@ -9,8 +9,8 @@ import pytest
 
 from srdi.models.mediation import parse_mediation_spec
 from srdi.models.rows import sample_mask
-from srdi.sample_query import MAX_QUERY_CHARS, evaluate, parse_sample_query, referenced_columns
 from srdi.models.spec import parse_spec
+from srdi.sample_query import MAX_QUERY_CHARS, evaluate, parse_sample_query, referenced_columns
 
 
 @pytest.fixture

@@ -425,3 +425,15 @@ def test_balance_table_unit_weights_equal_before() -> None:
         ref = stats.ttest_ind(frame.loc[frame.t, row.covariate], frame.loc[~frame.t, row.covariate], equal_var=False)
         assert row["t_stat"] == pytest.approx(ref.statistic, rel=1e-12)
         assert row["df"] == pytest.approx(ref.df, rel=1e-12)
+
+
+def test_entropy_balancing_accepts_a_stalled_line_search_at_tiny_constraint_error(monkeypatch):
+    """Rounding can stop the line search a little above EB_TOL (seen on the tiny demo at 5e-11): that is balance."""
+    from srdi.models.did import balancing
+
+    rng = np.random.default_rng(3)
+    x_t, x_c = rng.normal(0.3, 1, (40, 3)), rng.normal(0, 1, (400, 3))
+    monkeypatch.setattr(balancing, "EB_TOL", 0.0)  # unreachable: Newton runs until the line search stalls
+    res = balancing.entropy_balance(x_t, x_c)
+    assert res.converged
+    np.testing.assert_allclose(x_c.T @ res.weights / res.weights.sum(), x_t.mean(axis=0), atol=1e-8)

@@ -11,7 +11,7 @@ from typing import Any
 
 from srdi.sample_query import parse_sample_query, referenced_columns
 
-SINGLE_KEYS = ("outcome", "treatment", "mediator", "regressor", "moderator", "group_by")
+SINGLE_KEYS = ("outcome", "treatment", "mediator", "regressor", "moderator", "group_by", "first_treated", "treated")
 LIST_KEYS = ("regressors", "controls", "endogenous", "instruments")
 FE_ALIASES = ("entity", "time")
 
@@ -28,6 +28,7 @@ def model_columns(spec: Mapping[str, Any], entity: str, time: str) -> list[str]:
     vcov = spec.get("vcov") or {}
     cols += list(vcov.get("by") or ())
     cols += list((spec.get("loo_instrument") or {}).get("by") or ())
+    cols += list((spec.get("matching") or {}).get("covariates") or ())
     cluster = (spec.get("bootstrap") or {}).get("cluster")
     if cluster:
         cols.append(aliases.get(cluster, cluster))

@@ -19,9 +19,17 @@ def _panel(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str,
     from srdi.models.spec import check_columns, parse_spec
     from srdi.models.tidy import tidy
 
-    model = parse_spec(spec, name, entity, time)
+    model = parse_spec({k: v for k, v in spec.items() if k != "placebo"}, name, entity, time)
     check_columns(model, panel.columns, entity, time)
-    return tidy(fit_panel(panel, model, entity, time), name)
+    frame = tidy(fit_panel(panel, model, entity, time), name)
+    reps = int((spec.get("placebo") or {}).get("reps", 0))
+    if reps:
+        from srdi.models.did.placebo import placebo_regressor
+        from srdi.models.placebo_rows import placebo_rows
+
+        res = placebo_regressor(panel, model, entity, time, reps=reps, seed=seed, name=name)
+        frame = pd.concat([frame.assign(equation="main"), placebo_rows(res, "main")], ignore_index=True)
+    return frame
 
 
 def _iv(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
@@ -60,6 +68,12 @@ def _binary(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str
     return fit(panel, spec, name, entity, time, seed)
 
 
+def _did(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
+    from srdi.models.did.fit import fit_did_frame
+
+    return fit_did_frame(panel, spec, name, entity, time, seed)
+
+
 FITTERS: dict[str, Fitter] = {
     "panel": _panel,
     "mediation": _mediation,
@@ -67,6 +81,7 @@ FITTERS: dict[str, Fitter] = {
     "moderation": _moderation,
     "heterogeneity": _heterogeneity,
     "binary": _binary,
+    "did": _did,
 }
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 # Equations holding derived quantities or tests rather than a regression's coefficients.
-DERIVED_EQUATIONS = ("indirect", "diagnostic", "difference", "marginal_effect")
+DERIVED_EQUATIONS = ("indirect", "diagnostic", "difference", "marginal_effect", "decomposition", "placebo",
+                     "placebo_draw", "balance")
 DERIVED_TERMS = ("indirect", "proportion_mediated")
 # Rows repeating other equations for another presentation (mediation's Jiang (2022) two-step rows repeat the
 # total and mediator equations, which the table already shows as columns): dropped on reading.
@@ -35,7 +36,7 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 TEXT_COLUMNS = ("model", "outcome", "term", "fe", "vcov", "dropped_terms", "equation", "method", "group", "group_a",
-                "group_b")
+                "group_b", "applies_to", "note", "stage")
 
 
 def read_estimates(path: str | Path) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from srdi.report.estimates import DERIVED_EQUATIONS, read_models
 from srdi.report.figure_style import ACCENT, DEFAULT_DPI, INK, MUTED, apply_style, new_figure, save_figure
 from srdi.report.labels import Labels
 from srdi.report.numbers import fixed
-from srdi.report.plan import FIGURE_FORMATS, coefficient_pairs, planned_figures
+from srdi.report.plan import FIGURE_FORMATS, coefficient_pairs, placebo_models, planned_figures
 from srdi.report.settings import TableSettings
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,15 @@ def write_figures(config: Mapping[str, Any], estimates_dir: str | Path, codebook
         elif name == "marginal_effects":
             fig = draw_marginal_effects(read_models(estimates_dir, [fig_cfg["moderation"]])[fig_cfg["moderation"]],
                                         labels)
+        elif name == "event_study":
+            from srdi.report.did_figures import draw_event_study
+
+            model = fig_cfg["event_study"]
+            fig = draw_event_study(read_models(estimates_dir, [model])[model], labels)
+        elif name == "placebo":
+            from srdi.report.did_figures import draw_placebo
+
+            fig = draw_placebo(read_models(estimates_dir, placebo_models(config)), labels)
         elif name == "heterogeneity_forest":
             models = [m for m in fig_cfg.get("heterogeneity", []) if m in config.get("models", {})]
             fig = draw_heterogeneity(read_models(estimates_dir, models), labels, settings, config.get("models"))

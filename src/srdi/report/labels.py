@@ -47,6 +47,35 @@ WORDS: dict[str, tuple[str, str]] = {
     "provenance": ("Commit {commit}; config SHA-256 {config_hash}.", "代码版本 {commit}；配置SHA-256 {config_hash}。"),
     "entity": ("firm", "企业"),
     "time": ("year", "年份"),
+    # staggered DID (kind: did)
+    "ATT": ("Average effect on the treated (ATT)", "平均处理效应(ATT)"),
+    "twfe": ("TWFE", "双向固定效应"),
+    "sun_abraham": ("Sun–Abraham", "Sun–Abraham"),
+    "callaway_santanna": ("Callaway–Sant'Anna", "Callaway–Sant'Anna"),
+    "imputation": ("Imputation (BJS)", "插补估计(BJS)"),
+    "pretrend": ("Pre-trend test p (joint, e < 0)", "平行趋势检验p值(e < 0联合)"),
+    "n_treated": ("Treated firms", "处理组企业数"),
+    "n_cohorts": ("Cohorts", "处理批次数"),
+    "n_never_treated": ("Never-treated firms", "从未处理企业数"),
+    "comparison": ("Comparison group", "对照组"),
+    "never treated": ("never treated", "从未处理"),
+    "not yet treated": ("not yet treated", "尚未处理"),
+    "implicit (not-yet, never and already treated)": ("implicit (incl. already treated)", "隐含(含已处理)"),
+    "untreated firm-years (never and not-yet treated)": ("untreated firm-years", "未处理观测"),
+    "bacon_panel": ("Goodman-Bacon decomposition of the TWFE estimate (without controls): estimate [weight]",
+                    "TWFE估计量的Goodman-Bacon分解(不含控制变量)：估计值 [权重]"),
+    "treated_vs_never": ("Treated vs never treated", "处理组 vs 从未处理组"),
+    "earlier_vs_later": ("Earlier vs later treated", "较早处理组 vs 较晚处理组"),
+    "later_vs_earlier": ("Later vs earlier treated (forbidden)", "较晚处理组 vs 较早处理组(禁止比较)"),
+    "later_vs_always": ("Later vs always treated", "较晚处理组 vs 始终处理组"),
+    "twfe_without_controls": ("TWFE without controls (sum)", "不含控制变量的TWFE(合计)"),
+    "psm": ("PSM-DID", "PSM-DID"),
+    "ebal": ("Entropy-balanced DID", "熵平衡DID"),
+    "matched never treated": ("matched never treated", "匹配的从未处理组"),
+    "reweighted never treated": ("reweighted never treated", "加权的从未处理组"),
+    "placebo_entities": ("Placebo p: treated firms reassigned", "安慰剂检验p值：随机分配处理企业"),
+    "placebo_timing": ("Placebo p: treatment years reassigned", "安慰剂检验p值：随机分配处理年份"),
+    "placebo_regressor": ("Placebo p: regressor permuted within year", "安慰剂检验p值：年度内随机置换解释变量"),
 }
 
 
@@ -75,6 +104,8 @@ class Labels:
         """A variable or an interaction `a:b` (shown as a × b); the intercept as Constant."""
         if name in ("const", "Intercept", "_cons"):
             return self.word("const")
+        if name == "ATT" and name not in self.codebook:
+            return self.word("ATT")
         for sep in (":", "^"):  # an interaction term, or interacted fixed effects (industry^year)
             if sep in name and name not in self.codebook:
                 return " × ".join(self.var(part) for part in name.split(sep))

@@ -38,6 +38,13 @@ def coefficient_pairs(config: Mapping[str, Any]) -> list[dict[str, str]]:
     return [p for p in config.get("figures", {}).get("coefficients", []) if p["model"] in models]
 
 
+def placebo_models(config: Mapping[str, Any]) -> list[str]:
+    """Models of `figures.placebo` that the config defines with a placebo test."""
+    models = config.get("models", {})
+    return [m for m in config.get("figures", {}).get("placebo", []) if (models.get(m, {}).get("placebo") or {}).get(
+        "reps")]
+
+
 def planned_figures(config: Mapping[str, Any]) -> list[str]:
     """Figure names (file stems under results/figures/) the config's models allow."""
     fig = config.get("figures", {})
@@ -55,6 +62,10 @@ def planned_figures(config: Mapping[str, Any]) -> list[str]:
         names.append("marginal_effects")
     if any(kind_of(m) == "heterogeneity" for m in fig.get("heterogeneity", [])):
         names.append("heterogeneity_forest")
+    if kind_of(fig.get("event_study")) == "did":
+        names.append("event_study")
+    if placebo_models(config):
+        names.append("placebo")
     if fig.get("truth", True) and config.get("data", {}).get("source") == "demo" and models:
         names.append("truth_recovery")
     return names

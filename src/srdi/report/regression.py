@@ -13,13 +13,14 @@ import pandas as pd
 
 from srdi.clusters import MIN_CLUSTERS
 from srdi.report.estimates import DERIVED_EQUATIONS, coefficient_equations
-from srdi.report.labels import Labels
+from srdi.report.labels import WORDS, Labels
 from srdi.report.numbers import fixed, integer, interval, missing
 from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import Stamp
 from srdi.report.table_model import Cell, Panel, Table
 
 FE_ORDER = ("entity", "time")
+NOT_IN_TABLES = ("placebo_draw", "balance")  # the placebo figure's draws; the balance table's rows
 
 
 @dataclass
@@ -171,7 +172,14 @@ class RegressionTableBuilder:
     def _fact_rows(self, terms: Sequence[str], columns: Sequence[Column]) -> list[list[str]]:
         yes, no = self.labels.word("yes"), self.labels.word("no")
         shown = set(terms) | {"const", "Intercept", "_cons"}
-        rows = [[self.labels.word("controls")] + [yes if set(c.rows.index) - shown else no for c in columns]]
+
+        def has_controls(c: Column) -> bool:
+            spec = self.model_specs.get(c.model, {})
+            if spec.get("kind") == "did":  # its rows are event times and cohorts, never controls
+                return bool(spec.get("controls"))
+            return bool(set(c.rows.index) - shown)
+
+        rows = [[self.labels.word("controls")] + [yes if has_controls(c) else no for c in columns]]
         alias = {self.entity: "entity", self.time: "time"}
         fe_sets = [{alias.get(p, p) for p in str(_first(c.rows, "fe") or "").split("+") if p and p != "none"}
                    for c in columns]
@@ -197,7 +205,8 @@ class RegressionTableBuilder:
         for model, frame in estimates.items():
             cols = {c.equation: i for i, c in enumerate(columns) if c.model == model}
             first, last = min(cols.values()), max(cols.values())
-            for r in frame[frame["equation"].isin(DERIVED_EQUATIONS)].itertuples(index=False):
+            derived = frame["equation"].isin(DERIVED_EQUATIONS) & ~frame["equation"].isin(NOT_IN_TABLES)
+            for r in frame[derived].itertuples(index=False):
                 if r.equation == "indirect":
                     self._indirect(grid, r, cols.get("outcome", last))
                 elif r.equation == "marginal_effect":
@@ -230,7 +239,10 @@ class RegressionTableBuilder:
 
     def _diagnostic(self, grid: _PanelGrid, r: Any, cols: Mapping[str, int], first: int, last: int) -> None:
         panel, term = self.labels.word("diagnostics_panel"), str(r.term)
-        if r.equation == "difference":
+        applies_to = getattr(r, "applies_to", None)
+        if isinstance(applies_to, str) and applies_to in cols:
+            self._did_row(grid, r, cols[applies_to])
+        elif r.equation == "difference":
             label = self.labels.word("difference", term=self.labels.var(term))
             a, b = getattr(r, "group_a", None), getattr(r, "group_b", None)
             if not missing(a) and not missing(b):  # several groups: one row per compared pair
@@ -242,6 +254,25 @@ class RegressionTableBuilder:
             grid.put(panel, self.labels.word(term), cols.get("second_stage", last), fixed(r.p_value, 3))
         else:
             grid.put(panel, term, last, f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+
+    def _did_row(self, grid: _PanelGrid, r: Any, col: int) -> None:
+        """A staggered-DID fact under its estimator's column: pre-trend test, sample counts, Bacon terms."""
+        term = str(r.term)
+        if r.equation == "placebo":
+            grid.put(self.labels.word("diagnostics_panel"), self.labels.word(term), col, fixed(r.p_value, 3))
+            return
+        if r.equation == "decomposition":
+            text = f"{fixed(r.estimate, self.settings.digits)} [{fixed(r.weight, 3)}]"
+            grid.put(self.labels.word("bacon_panel"), self.labels.word(term), col, text)
+            return
+        panel = self.labels.word("diagnostics_panel")
+        if term == "pretrend":
+            grid.put(panel, self.labels.word(term), col, fixed(r.p_value, 3))
+        elif term in ("n_treated", "n_cohorts", "n_never_treated"):
+            grid.put(panel, self.labels.word(term), col, integer(r.estimate))
+        elif term == "comparison":
+            note = str(r.note)
+            grid.put(panel, self.labels.word(term), col, self.labels.word(note) if note in WORDS else note)
 
     def _moderator(self, frame: pd.DataFrame, x: str) -> str:
         """The moderator of X: the other factor of the `X:M` interaction in the main equation."""

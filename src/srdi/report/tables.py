@@ -39,6 +39,10 @@ def build_regression_table(config: Mapping[str, Any], name: str, estimates_dir: 
     if missing:
         log.warning("table %s: models %s are not in config.models; left out", name, missing)
     estimates = read_models(estimates_dir, models)
+    if spec.get("content") == "balance":
+        from srdi.report.balance import balance_table
+
+        return balance_table(name, spec, estimates, Labels.from_csv(codebook, settings.language), settings, stamp)
     builder = RegressionTableBuilder(Labels.from_csv(codebook, settings.language), settings,
                                      config.get("data", {}).get("entity", "stkcd"),
                                      config.get("data", {}).get("time", "year"))

@@ -185,6 +185,9 @@ def test_no_rows_names_the_lagged_column():
         ({"timing": {"x": 2, "m": 1, "w": 1}}, "custom", {"x": 2, "m": 1, "w": 1}),
         ({"lag": []}, "contemporaneous", {"x": 0, "m": 0, "w": 0}),
         ({"timing": {}}, "contemporaneous", {"x": 0, "m": 0, "w": 0}),
+        # lag_years: 1 (what a schema default fills in) is accepted where lag_years has no meaning
+        ({"timing": "contemporaneous", "lag_years": 1}, "contemporaneous", {"x": 0, "m": 0, "w": 0}),
+        ({"timing": {"x": 3}, "lag_years": 1}, "lagged_treatment", {"x": 3, "m": 0, "w": 0}),
     ],
 )
 def test_parse_timing_names_and_lags(keys, label, lags):

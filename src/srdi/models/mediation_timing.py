@@ -94,6 +94,7 @@ def parse_timing(raw: Mapping[str, Any], name: str, x: str, m: str, controls: It
     """The timing of one mediation entry from its `timing`, `lag` (older spelling) and `lag_years` keys."""
     controls = tuple(controls)
     timing, old, years_raw = raw.get("timing"), raw.get("lag"), raw.get("lag_years")
+    # lag_years: 1 is accepted everywhere (a config schema may fill it in); another value only where it has a meaning
     if timing is not None and old is not None:
         raise ValueError(f"model {name!r}: give either `timing` or the older `lag` list, not both")
     k = 1 if years_raw is None else _years(years_raw, "lag_years", name, 1)
@@ -105,11 +106,11 @@ def parse_timing(raw: Mapping[str, Any], name: str, x: str, m: str, controls: It
         if timing not in TIMINGS:
             raise ValueError(f"model {name!r}: timing must be one of {list(TIMINGS)} or a mapping of columns to "
                              f"years, got {timing!r}")
-        if timing == "contemporaneous" and years_raw is not None:
+        if timing == "contemporaneous" and k != 1:
             raise ValueError(f"model {name!r}: lag_years does not apply to timing 'contemporaneous'")
         explicit = {"contemporaneous": {}, "lagged_treatment": {x: k}, "lagged": {x: 2 * k, m: k}}[timing]
     elif isinstance(timing, Mapping):
-        if years_raw is not None:
+        if k != 1:
             raise ValueError(f"model {name!r}: lag_years does not apply to a timing mapping, whose values are "
                              "the lags in years")
         bad = [c for c in timing if c not in (x, m, *controls)]

@@ -81,3 +81,14 @@ def test_model_lag_years_two_uses_the_value_two_calendar_years_earlier():
     ref = fit_panel(manual, {**spec, "lag": []}, "firm", "year")
     assert got.nobs == ref.nobs
     np.testing.assert_allclose(got.params, ref.params, rtol=1e-12)
+
+
+def test_mediation_shifts_each_column_by_its_own_lag_on_the_original_index():
+    from srdi.models.mediation_timing import Timing, shifted_columns
+
+    df = _panel()  # unsorted, firm 1 has a gap in 2016, index 10..15
+    out = shifted_columns(df, Timing("custom", {"x": 2, "z": 1}), ["x", "z", "year"], "stkcd", "year")
+    assert list(out.index) == list(df.index) and list(out.columns) == ["x", "z", "year"]
+    assert out.loc[13, "x"] == 15.0 and np.isnan(out.loc[10, "x"])  # 2017 <- 2015; 2018 <- 2016 (absent)
+    assert out.loc[10, "z"] == 1.7 and np.isnan(out.loc[13, "z"])  # 2018 <- 2017; 2017 <- 2016 (absent)
+    assert out["year"].tolist() == df["year"].tolist()  # a column with no lag is left as it is

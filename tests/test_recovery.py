@@ -94,7 +94,7 @@ def _indirect_ci(
 ) -> tuple[float, float, float]:
     """Estimate and percentile-bootstrap interval of the indirect effect at `level`."""
     spec = {"kind": "mediation", "treatment": "cbar", "mediator": "digital", "outcome": f"srdi_{dim}",
-            "lag": ["cbar", "digital"], "bootstrap": {"reps": reps}, **FE2}
+            "timing": "lagged", "bootstrap": {"reps": reps}, **FE2}
     rows = fitter_for("mediation", "m")(panel, spec, "m", "stkcd", "year", seed)
     row = rows[(rows["equation"] == "indirect") & (rows["method"] == "bootstrap_percentile")].iloc[0]
     if level == 0.95:

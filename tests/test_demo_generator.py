@@ -138,7 +138,7 @@ def test_default_scale_proportions() -> None:
     assert 0.02 < (sim.a["st"][w] != "").mean() < 0.10
     assert 0.0005 < (sim.a["lev"][w] > 1).mean() < 0.01
     assert 0.03 < 1 - sim.a["has_report"][w].mean() < 0.07
-    assert 0.05 < (sim.a["batch_year"][:, 0] > 0).mean() < 0.2
+    assert 0.15 < (sim.a["batch_year"][:, 0] > 0).mean() < 0.35
     assert max(sim.clipped_share.values()) < 0.02
     years_per_firm = w.sum(axis=1)
     assert (years_per_firm < len(sc.years)).mean() > 0.3  # unbalanced panel
@@ -166,7 +166,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(demo: Path, tmp_
 def test_manifest_lists_every_file_with_hash(demo: Path) -> None:
     manifest = json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
     listed = {f["path"] for f in manifest["files"]}
-    on_disk = {k for k in _all_bytes(demo) if k != "manifest.json"}
+    on_disk = {k for k in _all_bytes(demo) if k not in ("manifest.json", gen.OWNER_RECORD)}
     assert listed == on_disk
     for f in manifest["files"][:20]:
         assert hashlib.sha256((demo / f["path"]).read_bytes()).hexdigest() == f["sha256"]
@@ -176,6 +176,9 @@ def test_crash_leaves_old_output_untouched(tmp_path: Path, monkeypatch: pytest.M
     out = tmp_path / "raw"
     out.mkdir()
     (out / "old.txt").write_text("old", encoding="utf-8")
+    # an earlier demo's folder (its ownership record lists its files), which generate_demo may replace
+    (out / gen.OWNER_RECORD).write_text(json.dumps({"generator": gen.GENERATOR,
+                                                    "files": ["old.txt", gen.OWNER_RECORD]}), encoding="utf-8")
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
@@ -195,7 +198,7 @@ def test_truth_json_records_parameters_with_estimands(demo: Path) -> None:
     assert truth["seed"] == 20250403 and truth["scale"] == "tiny" and truth["years"][0] == 2015
     p = truth["parameters"]
     for name in ("beta_spec_collab", "beta_refine_data", "beta_distinct_chain", "beta_novel_eco",
-                 "a_digital_cbar", "delta_spec_collab_x_env", "desig_cbar"):
+                 "a_digital_cbar", "delta_spec_collab_x_env", "desig_coinnov"):
         assert p[name]["value"] > 0 and p[name]["outcome"] and p[name]["term"], name
     assert p["beta_spec_collab"]["lag"] == 1 and p["beta_spec_collab"]["fixed_effects"] == "firm + year"
     assert set(truth["cbar_scale"]) == {"collab", "data", "chain", "eco"}
@@ -204,6 +207,37 @@ def test_truth_json_records_parameters_with_estimands(demo: Path) -> None:
     assert all(e["value"] > 0 for e in truth["estimands"])
     assert 0.0 < truth["shares"]["missing_report"] < 0.2
     assert truth["latent_columns"] == list(pd.read_parquet(demo / "truth_latent.parquet").columns)
+
+
+def test_designation_effect_is_planted_exactly_as_truth_json_states(demo: Path, latent: pd.DataFrame) -> None:
+    """Each firm-year's effect is tau_g(t - g) = a_g + b (t - g) from g on, 0 before (rebuilt from truth.json's
+    numbers, not the generator's function), on top of the untreated outcome; the aggregates are its means."""
+    did = json.loads((demo / "truth.json").read_text(encoding="utf-8"))["did"]
+    g, year = latent["batch_year"].to_numpy(), latent["year"].to_numpy()
+    post = (g > 0) & (year >= g)
+    a_g = np.array([did["tau_a"].get(str(c), 0.0) for c in g])
+    tau = np.where(post, a_g + did["tau_b"] * (year - g), 0.0)
+    assert post.any() and (tau[post] > 0).any() and (tau[~post] == 0).all()
+    np.testing.assert_allclose(latent["desig_tau"], tau, rtol=0, atol=1e-15)
+    for col, load in did["loadings"].items():
+        np.testing.assert_allclose(latent[col] - latent[f"{col}_untreated"], load * tau, rtol=0, atol=1e-12)
+    cells = {(r["cohort"], r["year"]): r["tau"] for r in did["att_gt"]}
+    assert all(cells[(int(c), int(y))] == pytest.approx(x) for c, y, x in zip(g[post], year[post], tau[post],
+                                                                                  strict=True))
+    # every designated firm has an untreated written year, so no treated firm-year is left out of an estimator
+    first_seen = latent.groupby("Stkcd")["year"].transform("min").to_numpy()
+    assert (first_seen[g > 0] < g[g > 0]).all()
+    n_years = latent.groupby("Stkcd")["year"].transform("size").to_numpy()
+    for name, rows in (("all_treated", post), ("balanced", post & (n_years == len(truth_years(demo))))):
+        pop = did["populations"][name]
+        assert pop["n_treated_firm_years"] == rows.sum() > 0
+        assert pop["overall"]["tau"] == pytest.approx(tau[rows].mean(), abs=1e-12)
+        for e, value in pop["dynamic"].items():
+            assert value["tau"] == pytest.approx(tau[rows & (year - g == int(e))].mean(), abs=1e-12)
+
+
+def truth_years(demo: Path) -> list[int]:
+    return json.loads((demo / "truth.json").read_text(encoding="utf-8"))["years"]
 
 
 def test_statement_ratios_equal_latent_srdi(demo: Path, latent: pd.DataFrame) -> None:

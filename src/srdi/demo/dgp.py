@@ -15,8 +15,9 @@ from srdi.demo import names as nm
 from srdi.demo.params import (
     CBAR_SCALE,
     CHANNELS,
-    DESIG_STANDARDIZE,
     DESIG_YEARS,
+    DID_DIMENSIONS,
+    DID_EFFECT_A,
     DIMENSIONS,
     ENV_CENTER,
     ENV_SCALE,
@@ -30,6 +31,7 @@ OVERLAP_SHARE = 0.2  # probability a ci_data mention is 工业互联网平台 (c
 NEG_RATES = {"dt": 0.5, "data": 0.25, "eco": 0.25}
 MISSING_REPORT_SHARE = 0.05
 MAX_DT = 400
+ENV_LEVEL_SHIFT = 3.6  # added to every province's base level, so that mean(env_c) stays about 0
 
 
 @dataclass
@@ -54,11 +56,15 @@ def _firm_effect(rng: np.random.Generator, eta: np.ndarray, sd: float, rho: floa
 
 
 def _env_table(rng: np.random.Generator, years: np.ndarray) -> pd.DataFrame:
-    """Province innovation-environment index: base level + common trend + persistent province noise."""
+    """Province innovation-environment index: base level + persistent province noise, no common trend.
+
+    env_c enters the outcomes through delta_k ci x env_c: a common trend in env would give firms with more
+    co-innovation (which designation selects) steeper untreated SRDI paths, breaking parallel trends.
+    """
     rows = []
     for prov, _, _, base, _ in nm.PROVINCES:
         walk = np.cumsum(rng.normal(0.0, 0.8, years.size))
-        level = base + 0.6 * (years - 2011) + walk + rng.normal(0.0, 0.8, years.size)
+        level = base + ENV_LEVEL_SHIFT + walk + rng.normal(0.0, 0.8, years.size)
         for y, v in zip(years, np.clip(np.round(level, 2), 0.0, 100.0), strict=True):
             rows.append((prov, int(y), float(v)))
     return pd.DataFrame(rows, columns=["Province", "Year", "InnovEnv"])
@@ -194,27 +200,56 @@ def simulate(streams: dict[str, np.random.Generator], scale: Scale, firms: pd.Da
               env=env_all[env_all["Year"] >= scale.first_year].reset_index(drop=True), a=a,
               clipped_share=clipped)
     _designation(streams["designation"], sim, v)
+    _designation_effect(sim, v)
     _financial_scale(streams["finance"], sim, eta)
     _special_treatment(streams["st"], sim)
     return sim
 
 
 def _designation(rng: np.random.Generator, sim: Sim, v: dict[str, float]) -> None:
-    """小巨人: first year in 2019-2023 whose latent logit index crosses zero (absorbing)."""
+    """小巨人: first year in 2019-2023 whose latent logit index crosses zero (absorbing).
+
+    The index uses lagged co-innovation and the SRDI dimensions' firm effects, never the outcomes' transitory
+    shocks: selecting on e_k would give designated firms a pre-designation dip (Ashenfelter) and break parallel
+    trends. A firm is eligible from its second listed year, so every designated firm has an untreated year.
+    """
     a, years = sim.a, sim.years
     n, k_all = a["active"].shape
-    index = v["desig_const"] + v["desig_cbar"] * a["cbar_lag1"]
+    capability = sum(a[f"a_ch_{ch}"] / v[f"sd_a_ch_{ch}"] for ch in CHANNELS) / len(CHANNELS)
+    a["coinnov_capability"] = capability
+    index = v["desig_const"] + v["desig_coinnov"] * capability
     for dim, _ in DIMENSIONS:
-        c, s = DESIG_STANDARDIZE[dim]
-        index = index + v[f"desig_{dim}"] * (a[f"srdi_{dim}"] - c) / s
+        index = index + v[f"desig_{dim}"] * a[f"alpha_{dim}"] / v[f"sd_alpha_{dim}"]
     noise = rng.logistic(0.0, 1.0, (n, k_all))
     a["desig_index"] = index + noise
-    eligible = a["active"] & ~sim.firms["is_finance"].to_numpy()[:, None] & np.isin(years, DESIG_YEARS)[None, :]
+    listed_before = years[None, :] > sim.firms["list_year"].to_numpy()[:, None]
+    eligible = (a["active"] & listed_before & ~sim.firms["is_finance"].to_numpy()[:, None]
+                & np.isin(years, DESIG_YEARS)[None, :])
     cross = eligible & (a["desig_index"] > 0)
     first = np.where(cross.any(axis=1), cross.argmax(axis=1), -1)
     batch_year = np.where(first >= 0, years[np.maximum(first, 0)], 0)
     a["batch_year"] = np.repeat(batch_year[:, None], k_all, axis=1)
     a["designated"] = (batch_year[:, None] > 0) & (years[None, :] >= batch_year[:, None])
+
+
+def designation_tau(batch_year: np.ndarray, year: np.ndarray, v: dict[str, float]) -> np.ndarray:
+    """tau_g(e) = a_g + b e for e = year - g >= 0 (g > 0), else 0: a function of (cohort, year) only."""
+    g = np.asarray(batch_year)
+    e = np.asarray(year) - g
+    a_g = np.zeros(np.broadcast(g, e).shape)
+    for cohort in DID_EFFECT_A:
+        a_g = np.where(g == cohort, v[f"tau_a_{cohort}"], a_g)
+    return np.where((g > 0) & (e >= 0), a_g + v["tau_b"] * e, 0.0)
+
+
+def _designation_effect(sim: Sim, v: dict[str, float]) -> None:
+    """Add the designation effect to the DID dimensions after clipping, so each firm-year's effect is exactly
+    load_k x tau_g(t - g): the same for every firm of a cohort in a year, whichever firms a sample keeps."""
+    a = sim.a
+    a["desig_tau"] = designation_tau(a["batch_year"], sim.years[None, :], v)
+    for dim in DID_DIMENSIONS:
+        a[f"srdi_{dim}_untreated"] = a[f"srdi_{dim}"]
+        a[f"srdi_{dim}"] = a[f"srdi_{dim}"] + v[f"tau_load_{dim}"] * a["desig_tau"]
 
 
 def _financial_scale(rng: np.random.Generator, sim: Sim, eta: np.ndarray) -> None:

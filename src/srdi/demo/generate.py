@@ -15,11 +15,12 @@ import pandas as pd
 from srdi.demo import keywords as kw
 from srdi.demo import names as nm
 from srdi.demo.dgp import MISSING_REPORT_SHARE, NEG_RATES, OVERLAP_SHARE, Sim, simulate
+from srdi.demo.did_truth import did_truth
 from srdi.demo.firms import make_firms
 from srdi.demo.params import (
     CBAR_SCALE,
-    DESIG_STANDARDIZE,
     DESIG_YEARS,
+    DID_DIMENSIONS,
     DIMENSIONS,
     ENV_CENTER,
     ENV_SCALE,
@@ -60,7 +61,8 @@ LATENT_COLUMNS: tuple[str, ...] = (
     "alpha_digital", "lambda_digital",
     *(f"{prefix}_{d}{suffix}" for d, _ in DIMENSIONS for prefix, suffix in
       (("srdi", ""), ("srdi", "_star"), ("alpha", ""), ("lambda", ""), ("e", ""))),
-    "desig_index", "designated", "batch_year", "st", "lev", "revenue", "total_assets",
+    "desig_index", "designated", "batch_year", "desig_tau", *(f"srdi_{d}_untreated" for d in DID_DIMENSIONS),
+    "st", "lev", "revenue", "total_assets",
 )
 
 
@@ -106,8 +108,8 @@ def _estimands(params: dict) -> list[dict[str, Any]]:
         ]
     out.append({"hypothesis": "H3-a", "outcome": "digital", "term": "cbar", "lag": 1, "fixed_effects": fe,
                 "value": v["a_digital_cbar"], "parameter": "a_digital_cbar"})
-    out.append({"hypothesis": "H1-designation", "outcome": "designation latent index", "term": "cbar", "lag": 1,
-                "fixed_effects": "", "value": v["desig_cbar"], "parameter": "desig_cbar"})
+    out.append({"hypothesis": "H1-designation", "outcome": "designation latent index", "term": "coinnov_capability",
+                "lag": None, "fixed_effects": "", "value": v["desig_coinnov"], "parameter": "desig_coinnov"})
     return out
 
 
@@ -126,7 +128,8 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
         "cbar_scale": CBAR_SCALE,
         "env_center": ENV_CENTER,
         "env_scale": ENV_SCALE,
-        "designation_standardize": {k: list(v) for k, v in DESIG_STANDARDIZE.items()},
+        "designation_standardize": {d: {"term": f"alpha_{d}", "center": 0.0,
+                                        "scale": params[f"sd_alpha_{d}"].value} for d, _ in DIMENSIONS},
         "designation_years": list(DESIG_YEARS),
         "dimension_channel": {f"srdi_{d}": f"ci_{c}" for d, c in DIMENSIONS},
         "controls_in_outcome_equations": {
@@ -169,6 +172,7 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
                          "enterprise, a university or an institute besides the listed firm)",
             "ci_chain": "(sum SalesRatio of large customers + sum PurchaseRatio of large suppliers) / 200",
         },
+        "did": did_truth(sim, params),
         "latent_file": "truth_latent.parquet",
         "latent_columns": list(latent.columns),
     }

@@ -55,16 +55,18 @@ class Param:
 _OUTCOME_VALUES: dict[str, tuple[float, ...]] = {
     "spec": (0.74, 0.030, 0.012, 0.008, 0.055, 0.6, 0.008, 0.030, 0.05, 1.0),
     "refine": (0.030, 0.020, 0.008, 0.005, 0.045, 0.6, 0.010, 0.040, -0.9, 0.6),
-    "distinct": (0.200, 0.150, 0.010, 0.040, 0.070, 0.6, 0.008, 0.030, 0.01, 0.95),
+    "distinct": (0.200, 0.150, 0.010, 0.040, 0.070, 0.6, 0.008, 0.030, 0.01, 0.90),
     "novel": (0.022, 0.006, 0.003, 0.0015, 0.011, 0.6, 0.002, 0.006, 0.0, 0.30),
 }
 
-# Channel intensity equations: (mu, sd_a, rho_a, trend per year, pi (IV loading), sd_xi)
+# Channel intensity equations: (mu, sd_a, rho_a, trend per year, pi (IV loading), sd_xi). No trend: the proxies
+# are nonlinear in m (counts, shares), so a common trend in m would give firms of different capability different
+# trends in ci, hence in SRDI, and designation (which selects on capability) would break parallel trends.
 _CHANNEL_VALUES: dict[str, tuple[float, ...]] = {
-    "collab": (-0.70, 0.70, 0.6, 0.04, 1.0, 0.40),
-    "data": (-0.30, 0.60, 0.6, 0.06, 1.0, 0.40),
-    "chain": (-1.30, 0.60, 0.6, 0.03, 1.0, 0.30),
-    "eco": (-0.10, 0.60, 0.6, 0.05, 1.0, 0.40),
+    "collab": (-0.50, 0.70, 0.6, 0.0, 1.0, 0.40),
+    "data": (0.00, 0.60, 0.6, 0.0, 1.0, 0.40),
+    "chain": (-1.15, 0.60, 0.6, 0.0, 1.0, 0.30),
+    "eco": (0.15, 0.60, 0.6, 0.0, 1.0, 0.40),
 }
 
 
@@ -123,23 +125,40 @@ def _channel_params() -> dict[str, Param]:
 def _designation_params() -> dict[str, Param]:
     eq, y = "designation", "d_star"
     out = {
-        "desig_const": Param(-5.6, eq, y, "intercept"),
-        "desig_cbar": Param(0.9, eq, y, "cbar", 1, "", "latent logit index, absorbing first crossing"),
+        "desig_const": Param(DESIG_CONST, eq, y, "intercept"),
+        "desig_coinnov": Param(DESIG_COINNOV, eq, y, "coinnov_capability", None, "",
+                               "latent logit index, absorbing first crossing; capability = mean_c a^c_i / sd(a^c)"),
     }
     for dim, coef in (("spec", 0.5), ("refine", 0.4), ("distinct", 0.4), ("novel", 0.7)):
-        out[f"desig_{dim}"] = Param(coef, eq, y, f"srdi_{dim}_std", 0, "", "srdi standardized by fixed constants")
+        out[f"desig_{dim}"] = Param(coef, eq, y, f"alpha_{dim} / sd_alpha_{dim}", None, "",
+                                    "firm effect of the SRDI dimension (time-invariant), standardized")
+    return out
+
+
+# Designation effect (issue 9): tau_g(e) = a_g + b e for e = t - g >= 0, zero before g (no anticipation);
+# dimension k gains load_k x tau. Larger and growing for early batches, so the static TWFE is biased down.
+DESIG_CONST = -3.2
+DESIG_COINNOV = 0.9
+DID_DIMENSIONS: tuple[str, ...] = ("distinct", "novel")
+DID_EFFECT_A: dict[int, float] = {2019: 0.040, 2020: 0.030, 2021: 0.020, 2022: 0.010, 2023: 0.000}
+DID_EFFECT_B = 0.020
+DID_LOADING: dict[str, float] = {"distinct": 1.0, "novel": 0.2}
+
+
+def _did_params() -> dict[str, Param]:
+    eq = "designation_effect"
+    out = {f"tau_a_{g}": Param(a, eq, "tau", f"batch {g}, e = 0", None, "", "effect at designation, batch g")
+           for g, a in DID_EFFECT_A.items()}
+    out["tau_b"] = Param(DID_EFFECT_B, eq, "tau", "e = t - g", None, "", "growth of the effect per year since g")
+    for dim, load in DID_LOADING.items():
+        out[f"tau_load_{dim}"] = Param(load, eq, f"srdi_{dim}", "tau", None, "",
+                                       f"srdi_{dim} = untreated value + tau_load_{dim} x tau (added after clip)")
     return out
 
 
 def all_params() -> dict[str, Param]:
-    return {**_outcome_params(), **_digital_params(), **_channel_params(), **_designation_params()}
+    return {**_outcome_params(), **_digital_params(), **_channel_params(), **_designation_params(),
+            **_did_params()}
 
 
-# Fixed standardization of the SRDI dimensions inside the designation index: (center, scale).
-DESIG_STANDARDIZE: dict[str, tuple[float, float]] = {
-    "spec": (0.80, 0.08),
-    "refine": (0.05, 0.08),
-    "distinct": (0.25, 0.10),
-    "novel": (0.035, 0.02),
-}
 DESIG_YEARS: tuple[int, ...] = (2019, 2020, 2021, 2022, 2023)

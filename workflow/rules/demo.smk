@@ -15,5 +15,10 @@ checkpoint demo_data:
         seed=config["seed"],
     log:
         f"{LOGS}/demo_data.log",
+    threads: 1
+    # Measured (benchmarks/results/slurm_rules.md): 155 MB / 3 s tiny, 537 MB / 24 s default; large is 7x default.
+    resources:
+        mem_mb={"tiny": 1000, "small": 1000, "default": 1500}.get(config["demo"]["scale"], 6000),
+        runtime={"tiny": 10, "small": 10, "default": 15}.get(config["demo"]["scale"], 60),
     shell:
         "{params.py:q} demo --out-dir {params.out_dir:q} --scale {params.scale:q} --seed {params.seed:q} > {log:q} 2>&1"

@@ -25,9 +25,21 @@ for _kind, _names in MODEL_KINDS.items():
             out_dir=lambda wc, output: Path(output[0]).parent,
         log:
             f"{LOGS}/estimate_{_kind}.log",
+        threads: 1
+        # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time too,
+        # most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
+        resources:
+            mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
+            runtime=lambda wc, input, per_mb={"heterogeneity": 5, "did": 5, "mediation": 2}.get(_kind, 1): 10
+            + int(per_mb * input.size_mb),
         shell:
             "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
             " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
+
+
+# Hashes the run's inputs and outputs (7 s at default scale): local, not a cluster job.
+localrules:
+    provenance,
 
 
 rule provenance:

@@ -19,6 +19,13 @@ PUBLICATION = [
 ]
 
 
+# Formatting of finished estimates (a few seconds each, no scaling with the data): local, not cluster jobs.
+localrules:
+    regression_table,
+    describe_tables,
+    report,
+
+
 rule regression_table:
     output:
         expand(f"{TABLES}/{{table}}.{{ext}}", ext=TABLE_FORMATS, allow_missing=True),
@@ -62,6 +69,9 @@ rule describe_tables:
 
 
 if FIGURE_NAMES:
+
+    localrules:
+        figures,
 
     rule figures:
         output:

@@ -17,9 +17,20 @@ rule text_year:
         window=config["text"]["negation_window"],
     log:
         f"{LOGS}/text_year_{{year}}.log",
+    threads: 1
+    # Streams the year's texts one by one: 127 MB tiny, 140 MB / 6 s default (about 10 MB of texts a year); the
+    # text stage matches 150 MB/s (benchmarks/results/text.md), so the run time follows the texts' size.
+    resources:
+        mem_mb=1000,
+        runtime=lambda wc, input: 5 + int(input.size_mb / 1000),
     shell:
         "{params.py:q} text-year --mdna-dir {params.mdna_dir:q} --year {wildcards.year:q}"
         " --dictionaries {params.dictionaries:q} --negation-window {params.window:q} --out {output:q} > {log:q} 2>&1"
+
+
+# Concatenates the yearly shards (2 s at default scale): runs where Snakemake runs, not through a cluster job.
+localrules:
+    text_measures,
 
 
 rule text_measures:

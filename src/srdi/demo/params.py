@@ -140,8 +140,8 @@ def _designation_params() -> dict[str, Param]:
 DESIG_CONST = -3.2
 DESIG_COINNOV = 0.9
 DID_DIMENSIONS: tuple[str, ...] = ("distinct", "novel")
-DID_EFFECT_A: dict[int, float] = {2019: 0.040, 2020: 0.030, 2021: 0.020, 2022: 0.010, 2023: 0.000}
-DID_EFFECT_B = 0.020
+DID_EFFECT_A: dict[int, float] = {2019: 0.020, 2020: 0.015, 2021: 0.010, 2022: 0.005, 2023: 0.000}
+DID_EFFECT_B = 0.030
 DID_LOADING: dict[str, float] = {"distinct": 1.0, "novel": 0.2}
 
 

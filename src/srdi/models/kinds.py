@@ -15,21 +15,9 @@ Fitter = Callable[[pd.DataFrame, Mapping[str, Any], str, str, str, int], pd.Data
 
 
 def _panel(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
-    from srdi.models.panel import fit_panel
-    from srdi.models.spec import check_columns, parse_spec
-    from srdi.models.tidy import tidy
+    from srdi.models.panel_kind import fit
 
-    model = parse_spec({k: v for k, v in spec.items() if k != "placebo"}, name, entity, time)
-    check_columns(model, panel.columns, entity, time)
-    frame = tidy(fit_panel(panel, model, entity, time), name)
-    reps = int((spec.get("placebo") or {}).get("reps", 0))
-    if reps:
-        from srdi.models.did.placebo import placebo_regressor
-        from srdi.models.placebo_rows import placebo_rows
-
-        res = placebo_regressor(panel, model, entity, time, reps=reps, seed=seed, name=name)
-        frame = pd.concat([frame.assign(equation="main"), placebo_rows(res, "main")], ignore_index=True)
-    return frame
+    return fit(panel, spec, name, entity, time, seed)
 
 
 def _iv(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from scipy import stats
 
 from srdi.models.panel import CollinearityWarning, _independent_by_scale
 from srdi.models.spec import ModelSpec
-from srdi.models.tidy import TIDY_COLUMNS
+from srdi.models.tidy import TIDY_COLUMNS, term_lag
 from srdi.models.xt_design import XtDesign, build_design, cluster_meat, group_means, xt_spec
 
 CONSTANT = "_cons"
@@ -248,6 +248,7 @@ def tidy_random_effects(result: RandomEffectsResult, model_name: str) -> pd.Data
             "model": [model_name] * n,
             "outcome": [spec.outcome] * n,
             "term": terms,
+            "lag": pd.array([term_lag(spec, t) for t in terms], dtype="Int64"),
             "estimate": result.params[terms].to_numpy(),
             "std_error": result.std_errors[terms].to_numpy(),
             "statistic": result.zstats[terms].to_numpy(),

@@ -73,8 +73,11 @@ def test_stars_and_t_statistics_are_configurable(paths):
 def test_mediation_stepwise_columns_and_indirect_panel(paths):
     table = _build(paths, "mechanism")
     header, panels = _grid(table)
-    assert header[1:] == [["Dependent variable", "SRDI development", "Digital transformation", "SRDI development"],
+    # Jiang (2022) leads: X -> Y and X -> M are the two-step evidence; the outcome equation is the supplement
+    assert header[1:] == [["", "Two-step test (Jiang 2022)", "Stepwise test (supplementary)"],
+                          ["Dependent variable", "SRDI development", "Digital transformation", "SRDI development"],
                           ["", "Total effect (c)", "Mediator (a)", "Outcome (c′, b)"]]
+    assert [c.span for c in table.header[1]] == [1, 2, 1]
     assert panels[0] == [["Co-innovation", "0.200***", "0.500***", "0.150***"], ["", "(0.050)", "(0.100)", "(0.050)"],
                          ["Digital transformation", "", "", "0.100**"], ["", "", "", "(0.040)"]]
     assert table.panels[2].title == "Indirect effect"

@@ -41,6 +41,11 @@ def balance_table(name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd
     """One row per covariate; column blocks: before, then each matching method's after."""
     frames = [f[f["equation"] == "balance"] for f in estimates.values()]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    failed = [str(n) for f in estimates.values() for n in f.loc[f["term"] == "matching_failed", "note"]]
+    if rows.empty and failed:  # the matching could not be done: the table says why instead of vanishing
+        return Table(name=name, title=table_title(spec, name, labels.language), header=[[Cell(""), Cell("")]],
+                     panels=[Panel([[labels.word("not_estimable"), "; ".join(failed)]])],
+                     notes=_notes(labels, stamp)).check()
     if rows.empty:
         raise ValueError(f"table {name!r}: its models have no balance rows (set matching: in the did model)")
     d = settings.digits
@@ -63,8 +68,11 @@ def balance_table(name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd
             cells += [fixed(r["mean_treated"], d), fixed(r["mean_control"], d), fixed(100 * r["std_diff"], 1),
                       fixed(r["p_value"], 3)]
         body.append(cells)
-    notes = [_t("note", labels)]
-    if stamp is not None:
-        notes.append(labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text))
     return Table(name=name, title=table_title(spec, name, labels.language), header=header, panels=[Panel(body)],
-                 notes=notes).check()
+                 notes=[_t("note", labels), *_notes(labels, stamp)]).check()
+
+
+def _notes(labels: Labels, stamp: Stamp | None) -> list[str]:
+    if stamp is None:
+        return []
+    return [labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text)]

@@ -42,7 +42,7 @@ def model_facts(estimates: Mapping[str, pd.DataFrame], model_specs: Mapping[str,
         controls = set(model_specs.get(model, {}).get("controls", []))
         for r in rows.itertuples(index=False):
             if (terms and r.term in terms) or (not terms and r.term not in controls and r.term != "const"):
-                pairs[(r.term, r.outcome)] = None
+                pairs[(getattr(r, "shown", r.term), r.outcome)] = None
         nobs += [int(v) for v in rows["nobs"].dropna()]
         for fe in rows["fe"].dropna().astype(str):
             fes[fe] = None

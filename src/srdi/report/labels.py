@@ -34,6 +34,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "bootstrap_bc": ("Bootstrap 95% CI (bias-corrected)", "Bootstrap 95%置信区间(偏差校正)"),
     "proportion_mediated": ("Proportion mediated", "中介效应占比"),
     "kp_rk_wald_f": ("Kleibergen-Paap rk Wald F", "Kleibergen-Paap rk Wald F"),
+    "kp_rk_lm": ("Kleibergen-Paap rk LM (under-identification) [p]", "Kleibergen-Paap rk LM(识别不足检验) [p]"),
+    "cd_wald_f": ("Cragg-Donald Wald F", "Cragg-Donald Wald F"),
+    "sy_size": ("Stock-Yogo critical value: {pct}% maximal IV size", "Stock-Yogo临界值：{pct}%最大IV偏误规模"),
+    "sy_bias": ("Stock-Yogo critical value: {pct}% maximal IV relative bias", "Stock-Yogo临界值：{pct}%最大IV相对偏误"),
+    "sargan": ("Sargan over-identification χ² [p]", "Sargan过度识别检验χ² [p]"),
+    "hansen_j": ("Hansen J over-identification χ² [p]", "Hansen J过度识别检验χ² [p]"),
+    "ar_wald_f": ("Anderson-Rubin Wald F [p]", "Anderson-Rubin Wald F [p]"),
+    "ar_set": ("Anderson-Rubin 95% confidence set", "Anderson-Rubin 95%置信集"),
+    "reduced_form": ("Reduced form", "简约式"),
+    "random_effects": ("Random effects", "随机效应"),
+    "matching_failed": ("{method}", "{method}"),
+    "not_estimable": ("not estimable (see log)", "无法估计(见日志)"),
+    "not_pd": ("V_FE − V_RE not positive definite", "V_FE − V_RE 非正定"),
+    "two_step": ("Two-step test (Jiang 2022)", "两步法检验(江艇 2022)"),
+    "stepwise": ("Stepwise test (supplementary)", "逐步法检验(补充)"),
+    "loo": ("Leave-one-out mean of {x}", "{x}的留一均值"),
+    "fe_re_entity": ("Firm RE", "企业随机效应"),
+    "hausman_fe_re": ("Hausman test FE vs RE χ² [p]", "Hausman检验(FE vs RE) χ² [p]"),
+    "mundlak": ("Mundlak test (cluster-robust) [p]", "Mundlak检验(聚类稳健) [p]"),
+    "oster_beta_star": ("Oster β* (δ = {delta}, R_max = {r_max})", "Oster β*(δ = {delta}，R_max = {r_max})"),
+    "oster_delta_star": ("Oster δ for β = 0 (R_max = {r_max})", "Oster δ(使β = 0，R_max = {r_max})"),
+    "wild_bootstrap": ("Wild cluster bootstrap p [95% CI]: {term}", "野聚类自助法p值 [95%置信区间]：{term}"),
     "endogeneity_dwh": ("Endogeneity test (DWH) p", "内生性检验(DWH) p值"),
     "difference": ("Difference of {term} [permutation p]", "{term}系数差异 [置换检验p值]"),
     "marginal_panel": ("Marginal effect of {term}", "{term}的边际效应"),
@@ -106,6 +128,11 @@ class Labels:
             return self.word("const")
         if name == "ATT" and name not in self.codebook:
             return self.word("ATT")
+        head, dot, rest = name.partition(".")
+        if dot and rest and (head == "L" or (head[:1] == "L" and head[1:].isdigit())):
+            return f"{head}.{self.var(rest)}"  # a lagged term: L.Co-innovation, L2.融通创新
+        if name.startswith("loo_") and name not in self.codebook:  # the leave-one-out instrument of an IV model
+            return self.word("loo", x=self.var(name[4:]))
         for sep in (":", "^"):  # an interaction term, or interacted fixed effects (industry^year)
             if sep in name and name not in self.codebook:
                 return " × ".join(self.var(part) for part in name.split(sep))

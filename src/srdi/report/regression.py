@@ -12,14 +12,14 @@ from typing import Any
 import pandas as pd
 
 from srdi.clusters import MIN_CLUSTERS
-from srdi.report.estimates import DERIVED_EQUATIONS, coefficient_equations
+from srdi.report.estimates import DERIVED_EQUATIONS, base_term, coefficient_equations
 from srdi.report.labels import WORDS, Labels
 from srdi.report.numbers import fixed, integer, interval, missing
 from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import Stamp
 from srdi.report.table_model import Cell, Panel, Table
 
-FE_ORDER = ("entity", "time")
+FE_ORDER = ("entity", "time", "re_entity")
 NOT_IN_TABLES = ("placebo_draw", "balance")  # the placebo figure's draws; the balance table's rows
 
 
@@ -34,7 +34,7 @@ def _columns(estimates: Mapping[str, pd.DataFrame]) -> list[Column]:
     cols = []
     for model, frame in estimates.items():
         for eq in coefficient_equations(frame):
-            rows = frame[frame["equation"] == eq].drop_duplicates("term").set_index("term")
+            rows = frame[frame["equation"] == eq].drop_duplicates("shown").set_index("shown")
             cols.append(Column(model, eq, rows))
     return cols
 
@@ -47,14 +47,18 @@ def _first(rows: pd.DataFrame, col: str) -> Any:
 
 
 def _shown_terms(spec: Mapping[str, Any], columns: Sequence[Column], model_specs: Mapping[str, Any]) -> list[str]:
-    """The table's `terms`, or every term that is neither a control of its model nor the intercept."""
+    """Rows of the table as shown (`L.x` for a lagged x): the table's `terms`, each with every lag at which a column
+    has it, or every term that is neither a control of its model nor the intercept."""
+    present: dict[str, None] = {}
+    for c in columns:
+        present.update(dict.fromkeys(c.rows.index))
     if spec.get("terms"):
-        return list(spec["terms"])
+        return [s for t in spec["terms"] for s in sorted((s for s in present if base_term(s) == t), key=len)]
     terms: dict[str, None] = {}
     for c in columns:
         controls = set(model_specs.get(c.model, {}).get("controls", []))
         for t in c.rows.index:
-            if t not in controls and t not in ("const", "Intercept", "_cons"):
+            if base_term(t) not in controls and t not in ("const", "Intercept", "_cons"):
                 terms[t] = None
     return list(terms)
 
@@ -152,7 +156,22 @@ class RegressionTableBuilder:
         eq_labels = [self._equation_label(c) for c in columns]
         if any(eq_labels):
             rows.append([Cell("")] + [Cell(t) for t in eq_labels])
+        if any(self.model_specs.get(c.model, {}).get("kind") == "mediation" for c in columns):
+            rows.insert(2 if labels else 1, self._mediation_groups(columns))
         return rows
+
+    def _mediation_groups(self, columns: Sequence[Column]) -> list[Cell]:
+        """Jiang (2022) leads: the total and mediator equations are the two-step evidence (X -> Y, X -> M); the
+        outcome equation with the Sobel and bootstrap panel is the stepwise supplement."""
+        keys = ["two_step" if c.equation in ("total", "mediator") else "stepwise" if c.equation == "outcome" else ""
+                for c in columns]
+        cells: list[Cell] = [Cell("")]
+        for key in keys:
+            if cells[-1].text == (self.labels.word(key) if key else "") and len(cells) > 1 and key:
+                cells[-1] = Cell(cells[-1].text, cells[-1].span + 1)
+            else:
+                cells.append(Cell(self.labels.word(key) if key else ""))
+        return cells
 
     def _coef_rows(self, terms: Sequence[str], columns: Sequence[Column]) -> list[list[str]]:
         rows = []
@@ -180,7 +199,8 @@ class RegressionTableBuilder:
             return bool(set(c.rows.index) - shown)
 
         rows = [[self.labels.word("controls")] + [yes if has_controls(c) else no for c in columns]]
-        alias = {self.entity: "entity", self.time: "time"}
+        alias = {self.entity: "entity", self.time: "time", "random(entity)": "re_entity",
+                 f"random({self.entity})": "re_entity"}
         fe_sets = [{alias.get(p, p) for p in str(_first(c.rows, "fe") or "").split("+") if p and p != "none"}
                    for c in columns]
         union = set().union(*fe_sets)
@@ -241,23 +261,65 @@ class RegressionTableBuilder:
         panel, term = self.labels.word("diagnostics_panel"), str(r.term)
         applies_to = getattr(r, "applies_to", None)
         if isinstance(applies_to, str) and applies_to in cols:
-            self._did_row(grid, r, cols[applies_to])
+            self._column_fact(grid, r, cols[applies_to])
         elif r.equation == "difference":
             label = self.labels.word("difference", term=self.labels.var(term))
             a, b = getattr(r, "group_a", None), getattr(r, "group_b", None)
             if not missing(a) and not missing(b):  # several groups: one row per compared pair
                 label = label.replace(" [", f" ({a} − {b}) [", 1)
             grid.put(panel, label, last, f"{fixed(r.estimate, self.settings.digits)} [{fixed(r.p_value, 3)}]")
-        elif term == "kp_rk_wald_f":
+        elif term in ("kp_rk_wald_f", "cd_wald_f"):
             grid.put(panel, self.labels.word(term), cols.get("first_stage", first), fixed(r.statistic, 2))
+        elif term.startswith("sy_"):
+            kind, pct = term[3:].split("_")
+            grid.put(panel, self.labels.word(f"sy_{kind}", pct=pct), cols.get("first_stage", first),
+                     fixed(r.statistic, 2))
+        elif term == "kp_rk_lm":
+            grid.put(panel, self.labels.word(term), cols.get("first_stage", first),
+                     f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+        elif term in ("sargan", "hansen_j", "ar_wald_f"):
+            grid.put(panel, self.labels.word(term), cols.get("second_stage", last),
+                     f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+        elif term == "ar_set":
+            label = self.labels.word(term)
+            cell = interval(r.conf_low, r.conf_high, self.settings.digits)
+            col = cols.get("second_stage", last)
+            old_cell = grid.rows.get(panel, {}).get((label, False), [""] * grid.n)[col]
+            grid.put(panel, label, col, f"{old_cell} ∪ {cell}" if old_cell else cell)
+        elif term == "ar_wald_chi2":
+            return  # the F form is shown (same p-value convention as the second stage's t)
         elif term == "endogeneity_dwh":
             grid.put(panel, self.labels.word(term), cols.get("second_stage", last), fixed(r.p_value, 3))
         else:
             grid.put(panel, term, last, f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
 
-    def _did_row(self, grid: _PanelGrid, r: Any, col: int) -> None:
-        """A staggered-DID fact under its estimator's column: pre-trend test, sample counts, Bacon terms."""
-        term = str(r.term)
+    def _column_fact(self, grid: _PanelGrid, r: Any, col: int) -> None:
+        """A fact under the column it belongs to (`applies_to`): a DID's pre-trend test, sample counts and Bacon
+        terms; placebo p; Hausman and Mundlak tests under the RE column; Oster bounds and wild-bootstrap
+        inference under the FE column."""
+        term, d = str(r.term), self.settings.digits
+        panel = self.labels.word("diagnostics_panel")
+        if r.equation == "wild_bootstrap":
+            label = self.labels.word("wild_bootstrap", term=self.labels.var(str(r.shown)))
+            grid.put(panel, label, col, f"{fixed(r.p_value, 3)} {interval(r.conf_low, r.conf_high, d)}")
+            return
+        if r.equation == "oster":
+            kind = term.rsplit(":", 1)[-1]
+            delta = getattr(r, "delta", None)
+            label = self.labels.word(f"oster_{kind}", r_max=fixed(getattr(r, "r_max", None), 3),
+                                     delta=fixed(delta, 1) if not missing(delta) else "1")
+            grid.put(panel, label, col, fixed(r.estimate, d))
+            return
+        if term == "matching_failed":
+            grid.put(panel, self.labels.word(term, method=self.labels.word(str(r.method))), col,
+                     self.labels.word("not_estimable"))
+            return
+        if term in ("hausman_fe_re", "mundlak"):
+            # A negative classic Hausman statistic (V_FE - V_RE not positive definite) has no p-value: as Stata,
+            # show the statistic and say so in the cell rather than an empty bracket.
+            p = fixed(r.p_value, 3) if not missing(r.p_value) else self.labels.word("not_pd")
+            grid.put(panel, self.labels.word(term), col, f"{fixed(r.statistic, 2)} [{p}]")
+            return
         if r.equation == "placebo":
             grid.put(self.labels.word("diagnostics_panel"), self.labels.word(term), col, fixed(r.p_value, 3))
             return

@@ -252,7 +252,13 @@ def _run(sample: DidSample, spec: DidSpec, entity: str, time: str, seed: int) ->
         blocks += _placebo(sample, spec, entity, time, seed)
     counts = dict.fromkeys(done, (sample.n_treated, sample.n_never))
     for method in spec.matching:
-        matched, balance, counts[method] = _matched(sample, spec, entity, time, method, seed)
+        try:
+            matched, balance, counts[method] = _matched(sample, spec, entity, time, method, seed)
+        except ValueError as exc:  # e.g. the score separates treated and controls perfectly: no matched DID
+            logger.warning("model %r: %s not estimable: %s", spec.name, method, exc)
+            facts.append({"equation": "diagnostic", "term": "matching_failed", "applies_to": "twfe",
+                          "method": method, "note": f"{method}: {exc}"})
+            continue
         blocks += [matched, balance]
         done.append(method)
     for est in done:

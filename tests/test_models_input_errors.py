@@ -187,7 +187,7 @@ def test_every_kind_logs_few_clusters(kind: str, caplog: pytest.LogCaptureFixtur
 @pytest.mark.parametrize("kind", sorted(SPECS))
 def test_enough_clusters_log_nothing(kind: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="srdi.models.run"):
-        _fit(make_panel(n_firms=60), kind)  # firm clusters: 60, or 30 per soe group
+        _fit(make_panel(n_firms=2 * MIN_CLUSTERS), kind)  # firm clusters: 2 x threshold, or threshold per soe group
     assert not [r for r in caplog.records if r.name == "srdi.models.run"]
 
 
@@ -221,19 +221,20 @@ def _table_with_few_clusters(tmp_path, language: str, refine_g: int, distinct_g:
 
 
 def test_regression_table_notes_few_clusters(tmp_path) -> None:
-    table = _table_with_few_clusters(tmp_path, "en", 12, 40)
+    table = _table_with_few_clusters(tmp_path, "en", 12, MIN_CLUSTERS + 10)
     assert table.notes == [
         "Standard errors in parentheses, clustered by firm; clustered by industry_code.",
         "Column (2) is clustered by industry_code with only 12 clusters; cluster-robust inference is unreliable "
-        "with fewer than 30.",
+        f"with fewer than {MIN_CLUSTERS} (see the wild cluster bootstrap).",
         "* p<0.1, ** p<0.05, *** p<0.01.",
     ]
-    assert table.panels[1].rows[-1] == ["Clusters", "99", "12", "40", "98"]
+    assert table.panels[1].rows[-1] == ["Clusters", "99", "12", str(MIN_CLUSTERS + 10), "98"]
 
 
 def test_regression_table_notes_columns_sharing_few_clusters_in_chinese(tmp_path) -> None:
     table = _table_with_few_clusters(tmp_path, "zh", 12, 12)
-    assert "第(2)、(3)列按industry_code聚类，仅有12个聚类；聚类数少于30时，聚类稳健推断不可靠。" in table.notes
+    assert (f"第(2)、(3)列按industry_code聚类，仅有12个聚类；聚类数少于{MIN_CLUSTERS}时，聚类稳健推断不可靠"
+            "(可参考野聚类自助法)。") in table.notes
     en = _table_with_few_clusters(tmp_path / "en", "en", 12, 12)
     assert "Columns (2) and (3) are clustered by industry_code with only 12 clusters; cluster-robust inference is " \
-           "unreliable with fewer than 30." in en.notes
+           f"unreliable with fewer than {MIN_CLUSTERS} (see the wild cluster bootstrap)." in en.notes

@@ -380,11 +380,11 @@ def _column_list(idx: Sequence[int], zh: bool) -> str:
 def _few_clusters_en(cols: str, plural: bool, by: str, g: int, threshold: int) -> str:
     subject = f"Columns {cols} are" if plural else f"Column {cols} is"
     return (f"{subject} clustered by {by} with only {g} clusters; cluster-robust inference is unreliable with "
-            f"fewer than {threshold}.")
+            f"fewer than {threshold} (see the wild cluster bootstrap).")
 
 
 def _few_clusters_zh(cols: str, plural: bool, by: str, g: int, threshold: int) -> str:
-    return f"第{cols}列按{by}聚类，仅有{g}个聚类；聚类数少于{threshold}时，聚类稳健推断不可靠。"
+    return f"第{cols}列按{by}聚类，仅有{g}个聚类；聚类数少于{threshold}时，聚类稳健推断不可靠(可参考野聚类自助法)。"
 
 
 FEW_CLUSTERS_NOTE = {False: _few_clusters_en, True: _few_clusters_zh}

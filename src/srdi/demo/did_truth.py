@@ -31,7 +31,7 @@ POPULATIONS = {
     "all_treated": "every written firm-year of designated firms from the batch year on (each designated firm "
                    "has an untreated written year): the treated firm-years BJS imputation, Sun-Abraham and the "
                    "static TWFE use on the unfiltered panel",
-    "balanced": "the designated firms written in every year of the panel (listed before the first year, never "
+    "balanced": "the designated firms written in every year of the panel (listed by its first year, never "
                 "delisted), from the batch year on: the firms Callaway-Sant'Anna keeps (R did's panel = TRUE)",
 }
 

@@ -77,10 +77,11 @@ JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=task=1
 JobAcctGatherParams=OverMemoryKill
 # No accounting database: sacct cannot answer, the executor polls squeue. Finished jobs stay visible to squeue
-# for MinJobAge seconds, far more than the executor's polling interval (it needs >= 3 x its first interval).
+# for MinJobAge seconds (an hour: tests read the states of a whole run), far more than the executor needs (>= 3 x
+# its first polling interval).
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
-MinJobAge=600
+MinJobAge=3600
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory

@@ -128,7 +128,7 @@ def measure_wall(scale: str) -> None:
         if run.returncode:
             sys.exit(run.stderr[-4000:])
         print(f"\n| scale | local --cores 2 (s) | SLURM profile (s) | sbatch jobs |\n|---|---:|---:|---:|\n"
-              f"| {scale} | {local_s:.1f} | {slurm_s:.1f} | {_count_sbatch(run.stderr)} |")
+              f"| {scale} | {local_s:.1f} | {slurm_s:.1f} | {_count_sbatch(run.stdout + run.stderr)} |")
 
 
 def main() -> None:

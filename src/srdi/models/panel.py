@@ -37,9 +37,10 @@ from srdi.models.lags import lag_by_time
 from srdi.models.rows import sample_mask, t_inference
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.unobserved import no_rows_error
-from srdi.models.vcov import compute_vcov
+from srdi.models.vcov import compute_vcov, cov_with_constant
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
+CONS = "_cons"  # Stata's name for the constant's row
 COLLINEAR_TOL = 1e-9  # residual norm of a term, relative to its raw norm, below which it is dropped
 
 
@@ -70,10 +71,26 @@ class PanelResult:
     df_a: int  # absorbed FE parameters counted in K
     k_total: int  # K = kept regressors + df_a
     vcov_scale: float  # small-sample factor applied
+    # Stata's `_cons` (reghdfe/areg): ybar - xbar'b on the estimation sample (pooled OLS: its intercept), with the
+    # SE of the regression of (ỹ + ȳ) on [1, X̃ + x̄] under the slopes' small-sample factor; t, p, CI as the slopes
+    cons: float = float("nan")
+    cons_se: float = float("nan")
+    cov_cons: pd.DataFrame | None = None  # covariance of ["_cons", *terms] (slopes' block = `cov`)
+    r2: float = float("nan")  # overall R²: 1 - RSS / sum (y - ybar)² on the estimation sample
+    r2_adj: float = float("nan")  # reghdfe e(r2_a): 1 - (RSS / df_r_used) / (TSS / (N - 1))
+    r2_within_adj: float = float("nan")  # reghdfe e(r2_a_within): 1 - (RSS / df_r_used) / (TSS_w / (df_r_used + k))
+    df_r_used: int = 0  # N - k - (every absorbed level counted, nested ones included): the R² adjustment's df
 
     @property
     def terms(self) -> tuple[str, ...]:
         return tuple(self.params.index)
+
+    def cons_inference(self) -> dict[str, float]:
+        """estimate, std_error, statistic, p_value, conf_low, conf_high of `_cons` (t with `df_resid`)."""
+        inf = t_inference(np.array([self.cons]), np.array([[self.cons_se**2]]), self.df_resid, [CONS])
+        keys = ("params", "std_errors", "tstats", "pvalues", "conf_low", "conf_high")
+        names = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+        return {name: float(inf[key].iloc[0]) for key, name in zip(keys, names, strict=True)}
 
 
 def _independent_columns(xd: np.ndarray, x_raw: np.ndarray) -> list[int]:
@@ -194,6 +211,8 @@ def fit_panel(
     for j, col in enumerate([spec.outcome, *terms]):
         data[:, j] = _numeric_values(column(col), rows, col, spec.name)
     norms = np.sqrt([np.dot(data[:, j], data[:, j]) for j in range(data.shape[1])])
+    means = data.mean(axis=0)  # ybar, xbar on the estimation sample: for `_cons`
+    tss = float(np.sum((data[:, 0] - means[0]) ** 2))
     Absorber(fe_codes).demean(data)
     yd = data[:, 0]
     if np.linalg.norm(yd) <= 1e-12 * max(norms[0], np.finfo(float).tiny):
@@ -220,6 +239,12 @@ def fit_panel(
     clusters = [known[c] if c in known else codes_of(values(c)) for c in by]
     dof = absorbed_dof(fe_codes, clusters, rows.size)
     vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters)
+    xbar = means[1:][kept]
+    cov_c = cov_with_constant(xd, resid, spec.vcov_type, xbar, vc, clusters)
+    names_c = [CONS, *kept_terms]
+    rss, tss_within = float(resid @ resid), float(yd @ yd)
+    df_a_all = absorbed_dof(fe_codes, [], rows.size).df_a if clusters else dof.df_a
+    df_r_used = rows.size - len(kept_terms) - df_a_all
 
     return PanelResult(
         spec=spec,
@@ -227,7 +252,7 @@ def fit_panel(
         cov=pd.DataFrame(vc.cov, index=kept_terms, columns=kept_terms),
         nobs=int(rows.size),
         df_resid=vc.df_resid,
-        r2_within=float(1 - (resid @ resid) / (yd @ yd)),
+        r2_within=float(1 - rss / tss_within),
         n_clusters=vc.n_clusters,
         cluster_counts=vc.cluster_counts,
         n_singletons=n_singletons,
@@ -236,6 +261,14 @@ def fit_panel(
         df_a=dof.df_a,
         k_total=vc.k_total,
         vcov_scale=vc.scale,
+        cons=float(means[0] - xbar @ beta),
+        cons_se=float(np.sqrt(cov_c[0, 0])),
+        cov_cons=pd.DataFrame(cov_c, index=names_c, columns=names_c),
+        r2=float(1 - rss / tss),
+        r2_adj=float(1 - (rss / df_r_used) / (tss / (rows.size - 1))) if df_r_used > 0 else float("nan"),
+        r2_within_adj=(float(1 - (rss / df_r_used) / (tss_within / (df_r_used + len(kept_terms))))
+                       if df_r_used > 0 else float("nan")),
+        df_r_used=int(df_r_used),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from srdi.models.panel import PanelResult
+from srdi.models.panel import CONS, PanelResult
 from srdi.models.spec import ModelSpec
 
 TIDY_COLUMNS = (
@@ -30,6 +30,8 @@ TIDY_COLUMNS = (
     "dropped_terms",
 )
 
+FIT_STAT_COLUMNS = ("r2", "r2_adj", "r2_within_adj")  # with fit_stats=True, placed right after r2_within
+
 FLOAT_FORMAT = "%.12g"  # 12 significant digits: beyond any reported precision, stable across BLAS builds
 
 
@@ -38,10 +40,30 @@ def term_lag(spec: ModelSpec, term: str) -> int:
     return spec.lag_years if term in spec.lag else 0
 
 
-def tidy(result: PanelResult, model_name: str) -> pd.DataFrame:
-    """Rows in spec order (regressors of interest, then controls; dropped terms omitted)."""
+def tidy(result: PanelResult, model_name: str, *, constant: bool = False, fit_stats: bool = False) -> pd.DataFrame:
+    """Rows in spec order (regressors of interest, then controls; dropped terms omitted).
+
+    constant=True adds Stata's `_cons` row (lag 0) after them; fit_stats=True adds the columns
+    `FIT_STAT_COLUMNS` (overall R², reghdfe's adjusted R² and adjusted within R²) right after `r2_within`.
+    Both default to off, so the contract `TIDY_COLUMNS` and the rows of every existing caller are unchanged.
+    """
     spec = result.spec
     terms = [t for t in spec.terms if t in result.params.index]
+    frame = _rows(result, model_name, terms)
+    if constant:
+        cons = frame.iloc[[0]].copy()  # fit_panel keeps at least one term; model-level columns are shared
+        for col, value in {"term": CONS, "lag": 0, **result.cons_inference()}.items():
+            cons[col] = value
+        frame = pd.concat([frame, cons], ignore_index=True)
+    if fit_stats:
+        at = frame.columns.get_loc("r2_within") + 1
+        for j, col in enumerate(FIT_STAT_COLUMNS):
+            frame.insert(at + j, col, [getattr(result, col)] * len(frame))
+    return frame.astype({"nobs": "int64", "n_singletons": "int64", "lag": "int64"})
+
+
+def _rows(result: PanelResult, model_name: str, terms: list[str]) -> pd.DataFrame:
+    spec = result.spec
     n = len(terms)
     frame = pd.DataFrame(
         {

@@ -104,3 +104,47 @@ def compute_vcov(
     if len(clusters) == 2:
         cov = _psd_fix(cov)
     return VcovResult(cov, min(g - 1, n - k_total), g, counts, scale, k_total)
+
+
+def cov_with_constant(
+    xd: np.ndarray,
+    resid: np.ndarray,
+    kind: str,
+    xbar: np.ndarray,
+    vc: VcovResult,
+    clusters: Sequence[np.ndarray] = (),
+    leverage: np.ndarray | None = None,
+) -> np.ndarray:
+    """Covariance of (_cons, slopes) as reghdfe/areg report it, with the slopes' small-sample factor `vc.scale`.
+
+    The constant is ybar - xbar'b; its covariance is that of the regression of (ỹ + ȳ) on Z = [1, X̃ + x̄]
+    (same residuals). Z = W A with W = [1, X̃] and A = [[1, x̄'], [0, I]], so V_Z = A⁻¹ V_W A⁻ᵀ, and since
+    X̃ is orthogonal to 1 the slopes' block of V_Z is (X̃'X̃)⁻¹ X̃'ΩX̃ (X̃'X̃)⁻¹ · scale: the slopes' covariance
+    of `compute_vcov`, up to rounding. Two-way clustering: no eigenvalue fix here (the slopes keep theirs from
+    `compute_vcov`; a fix of this larger matrix would change the slopes' block whenever it binds). reghdfe 6
+    fixes its full matrix, _cons included, so where the fix binds its _cons SE can differ from this one.
+    `leverage` (HC3 only): the diagonal of the full hat matrix.
+    """
+    n = xd.shape[0]
+    w = np.column_stack([np.ones(n), xd])
+    bread = np.linalg.inv(w.T @ w)
+    if kind == "unadjusted":
+        cov_w = float(resid @ resid) * vc.scale * bread
+    else:
+        scores = w * resid[:, None]
+        if kind == "hc3":
+            scores = scores / (1.0 - leverage)[:, None]
+        if kind in ("robust", "hc3"):
+            meat = scores.T @ scores
+        elif kind == "cluster":
+            meat = _meat(scores, clusters[0])
+            if len(clusters) == 2:
+                meat = meat + _meat(scores, clusters[1]) - _meat(scores, _intersection(*clusters))
+        else:
+            raise ValueError(f"unknown vcov type {kind!r}")
+        cov_w = vc.scale * bread @ meat @ bread
+    cov_w = (cov_w + cov_w.T) / 2
+    a_inv = np.eye(w.shape[1])
+    a_inv[0, 1:] = -np.asarray(xbar, dtype=float)
+    cov = a_inv @ cov_w @ a_inv.T
+    return (cov + cov.T) / 2

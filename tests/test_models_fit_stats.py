@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pyfixest as pf
@@ -23,7 +25,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.datasets import grunfeld
 
-from srdi.models import fit_panel, tidy
+from srdi.models import fit_panel, parse_spec, tidy
 from srdi.models.tidy import FIT_STAT_COLUMNS, TIDY_COLUMNS
 from srdi.models.within import codes_of
 
@@ -56,6 +58,11 @@ def spec(**kw) -> dict:
     base = {"kind": "panel", "outcome": "y", "regressors": ["x1"], "controls": ["x2", "w"], "lag": []}
     base.update(kw)
     return base
+
+
+def hc3(**kw):
+    """HC3 spec: config does not accept `type: hc3` yet (spec.VCOV_TYPES), so set it on the parsed spec."""
+    return dataclasses.replace(parse_spec(spec(**kw), "model", "stkcd", "year"), vcov_type="hc3")
 
 
 def centred_dummies(d: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -238,3 +245,40 @@ def test_disconnected_panel_r2_adj_counts_mobility_groups_unlike_pyfixest():
     rss_tssw = 1 - ref._r2_within
     assert res.r2_within_adj == pytest.approx(1 - rss_tssw * (n - (f + t - 2)) / (n - k - (f + t - 2)), rel=1e-10)
     assert res.r2_adj != pytest.approx(ref._adj_r2, rel=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# HC3
+
+
+def test_pooled_hc3_equals_statsmodels():
+    d = synthetic()
+    res = fit_panel(d, hc3(fe=[]), "stkcd", "year")
+    ref = sm.OLS(d["y"], sm.add_constant(d[X])).fit(cov_type="HC3")
+    np.testing.assert_allclose(res.std_errors[X], ref.bse[X], rtol=1e-10)
+    assert res.cons_se == pytest.approx(ref.bse["const"], rel=1e-10)
+    names = ["const", *X]
+    np.testing.assert_allclose(res.cov_cons.to_numpy(), ref.cov_params().loc[names, names], rtol=1e-10)
+    assert res.df_resid == len(d) - len(X) - 1 and tidy(res, "m")["vcov"].iat[0] == "hc3"
+    # pyfixest's HC3 multiplies by its default small-sample factor N/(N-K); statsmodels (and we) do not
+    n = len(d)
+    pf_ref = pf.feols("y ~ x1 + x2 + w", data=d, vcov="HC3")
+    np.testing.assert_allclose(res.std_errors[X] * np.sqrt(n / (n - len(X) - 1)), pf_ref.se()[X], rtol=1e-10)
+
+
+def test_one_way_fe_hc3_equals_statsmodels_lsdv_hc3():
+    """The LSDV hat matrix's diagonal is x̃'(X̃'X̃)⁻¹x̃ + 1/N_g: HC3 on the demeaned design alone would differ."""
+    d = synthetic()
+    res = fit_panel(d, hc3(fe=["entity"]), "stkcd", "year")
+    design = sm.add_constant(pd.concat([d[X], centred_dummies(d, ["stkcd"])], axis=1))
+    ref = sm.OLS(d["y"], design).fit(cov_type="HC3")
+    names = ["const", *X]
+    np.testing.assert_allclose(res.std_errors[X], ref.bse[X], rtol=1e-9)
+    np.testing.assert_allclose(res.cov_cons.to_numpy(), ref.cov_params().loc[names, names], rtol=1e-9)
+    with pytest.raises(Exception, match="HC2 and HC3"):  # pyfixest refuses HC3 with fixed effects
+        pf.feols("y ~ x1 + x2 + w | stkcd", data=d, vcov="HC3")
+
+
+def test_hc3_refused_with_two_effects():
+    with pytest.raises(ValueError, match="hc3"):
+        fit_panel(synthetic(), hc3(fe=["entity", "time"]), "stkcd", "year")

@@ -238,9 +238,10 @@ def fit_panel(
     by = spec.cluster_by if spec.vcov_type == "cluster" else ()
     clusters = [known[c] if c in known else codes_of(values(c)) for c in by]
     dof = absorbed_dof(fe_codes, clusters, rows.size)
-    vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters)
+    lev = _leverage(xd, fe_codes, spec.name) if spec.vcov_type == "hc3" else None
+    vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters, leverage=lev)
     xbar = means[1:][kept]
-    cov_c = cov_with_constant(xd, resid, spec.vcov_type, xbar, vc, clusters)
+    cov_c = cov_with_constant(xd, resid, spec.vcov_type, xbar, vc, clusters, leverage=lev)
     names_c = [CONS, *kept_terms]
     rss, tss_within = float(resid @ resid), float(yd @ yd)
     df_a_all = absorbed_dof(fe_codes, [], rows.size).df_a if clusters else dof.df_a
@@ -270,6 +271,20 @@ def fit_panel(
                        if df_r_used > 0 else float("nan")),
         df_r_used=int(df_r_used),
     )
+
+
+def _leverage(xd: np.ndarray, fe_codes: list[np.ndarray], name: str) -> np.ndarray:
+    """Diagonal of the full hat matrix for HC3: x̃_i'(X̃'X̃)⁻¹x̃_i plus that of the absorbed dummies (1/N for
+    pooled OLS's constant, 1/N_g for one effect). With two or more effects that diagonal has no closed form here,
+    so HC3 is refused (pyfixest refuses HC2/HC3 with any fixed effect)."""
+    if len(fe_codes) > 1:
+        raise ValueError(f"model {name!r}: vcov type 'hc3' supports pooled OLS or one absorbed effect, "
+                         f"not {len(fe_codes)}")
+    h_fe = (1.0 / xd.shape[0]) if not fe_codes else 1.0 / np.bincount(fe_codes[0])[fe_codes[0]]
+    h = np.einsum("ij,ij->i", xd @ np.linalg.inv(xd.T @ xd), xd) + h_fe
+    if np.any(h >= 1 - 1e-10):
+        raise ValueError(f"model {name!r}: vcov type 'hc3' needs every leverage below 1")
+    return h
 
 
 def _compact(codes: np.ndarray) -> np.ndarray:

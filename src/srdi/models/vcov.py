@@ -68,8 +68,13 @@ def compute_vcov(
     kind: str,
     df_a: int,
     clusters: Sequence[np.ndarray] = (),
+    leverage: np.ndarray | None = None,
 ) -> VcovResult:
-    """Covariance of the coefficients of `resid`'s regression on `xd` (see module docstring)."""
+    """Covariance of the coefficients of `resid`'s regression on `xd` (see module docstring).
+
+    kind "hc3" (MacKinnon-White): (X̃'X̃)⁻¹ Σ e_i²/(1-h_i)² x̃_i x̃_i' (X̃'X̃)⁻¹, no further factor (statsmodels'
+    HC3), t with N - K; `leverage` h_i is the diagonal of the *full* hat matrix (absorbed dummies included).
+    """
     n, k = xd.shape
     k_total = k + df_a
     if n - k_total <= 0:
@@ -84,6 +89,10 @@ def compute_vcov(
         scale = n / (n - k_total)
         cov = scale * bread @ (scores.T @ scores) @ bread
         return VcovResult((cov + cov.T) / 2, n - k_total, None, (), scale, k_total)
+    if kind == "hc3":
+        adj = scores / (1.0 - leverage)[:, None]
+        cov = bread @ (adj.T @ adj) @ bread
+        return VcovResult((cov + cov.T) / 2, n - k_total, None, (), 1.0, k_total)
     if kind != "cluster":
         raise ValueError(f"unknown vcov type {kind!r}")
     if not 1 <= len(clusters) <= 2:

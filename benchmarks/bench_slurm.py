@@ -109,7 +109,7 @@ def measure_rules(scale: str, cores: int) -> None:
 
 
 def _count_sbatch(log_text: str) -> int:
-    return len(re.findall(r"Job \d+ has been submitted with SLURM jobid", log_text))
+    return len(re.findall(r"Job \S+ has been submitted with SLURM jobid", log_text))
 
 
 def measure_wall(scale: str) -> None:

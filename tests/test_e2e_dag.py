@@ -83,8 +83,12 @@ def test_dag_writes_contract_outputs(project):
     codebook = pd.read_csv(project / "results/codebook.csv")
     assert codebook["name"].tolist() == list(panel.columns)
     est = pd.read_csv(project / "results/estimates/baseline.csv")
-    assert list(est.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
-    row = est.set_index("term").loc["coinnov"]
+    # the contract's columns in their order; `lag` (issue 10: every term's lag) stands right after `term`
+    assert [c for c in est.columns if c in CONTRACT_COLUMNS] == CONTRACT_COLUMNS
+    assert list(est.columns[:4]) == ["model", "outcome", "term", "lag"]
+    main = est[est["equation"] == "main"].set_index("term")  # the FE equation (RE, placebo rows follow)
+    row = main.loc["coinnov"]
+    assert row["lag"] == 1
     assert row["fe"] == "entity+time"
     assert row["std_error"] > 0 and row["n_clusters"] > 10
     assert row["conf_low"] < row["estimate"] < row["conf_high"]
@@ -180,6 +184,6 @@ def test_raw_mode_runs_on_exports_in_the_documented_layout(tmp_path):
     work = _raw_project(tmp_path)
     run = _snakemake(work)
     assert run.returncode == 0, run.stderr[-4000:]
-    est = pd.read_csv(work / "results/estimates/baseline.csv").set_index("term")
-    assert est.loc["coinnov", "std_error"] > 0
+    est = pd.read_csv(work / "results/estimates/baseline.csv")
+    assert est.loc[(est["equation"] == "main") & (est["term"] == "coinnov"), "std_error"].item() > 0
     assert not (work / "data/demo").exists()  # raw mode never runs the demo generator

@@ -44,7 +44,8 @@ def test_raw_mode_in_folders_with_spaces_and_chinese_letters(tmp_path):
     (folder / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     run = _run(folder)
     assert run.returncode == 0, run.stderr[-4000:]
-    assert pd.read_csv(folder / "results/estimates/baseline.csv").set_index("term").loc["coinnov", "std_error"] > 0
+    est = pd.read_csv(folder / "results/estimates/baseline.csv")
+    assert est.loc[(est["equation"] == "main") & (est["term"] == "coinnov"), "std_error"].item() > 0
     assert (folder / "results/report.html").is_file()
 
 

@@ -427,7 +427,7 @@ def test_outcome_without_variation_after_fe(tmp_path):
     [
         ({"fe": ["industry^"]}, "fe items must be"),  # a column name is valid; a dangling "^" is not
         ({"fe": ["entity", "stkcd"]}, "same effect twice"),
-        ({"vcov": {"type": "hc3"}}, "vcov.type"),
+        ({"vcov": {"type": "hc2"}}, "vcov.type"),
         ({"vcov": {"type": "robust", "by": ["stkcd"]}}, "only to type 'cluster'"),
         ({"lag": ["zz"]}, "not regressors or controls"),
         ({"regresors": ["x1"]}, "unknown key"),

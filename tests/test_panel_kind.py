@@ -81,3 +81,25 @@ def test_table_shows_lags_as_stata_does_and_facts_under_their_column():
     assert rows["Wild cluster bootstrap p [95% CI]: L.Co-innovation"][0].count("[") == 1
     zh = Labels({"x": ("Co-innovation", "融通创新")}, "zh")
     assert zh.var("L.x") == "L.融通创新" and zh.var("L2.x") == "L2.融通创新"
+
+
+def test_constant_and_adjusted_r2_rows_follow_the_table_settings():
+    from srdi.models.panel import fit_panel
+    from srdi.report.estimates import normalise
+
+    panel = _panel()
+    spec = {**BASE, "vcov": {"type": "cluster"}}
+    frame = normalise(fit(panel, spec, "m", "firm", "year", seed=1))
+    res = fit_panel(panel, spec, "firm", "year", "m")
+
+    def rows(**settings):
+        builder = RegressionTableBuilder(Labels({}, "en"), TableSettings(**settings), "firm", "year")
+        table = builder.build("t", {"title": "T", "models": ["m"], "terms": ["x"]}, {"m": frame}, {"m": spec}, None)
+        return {r[0]: r[1:] for p in table.panels for r in p.rows if r[0]}
+
+    shown = rows()
+    assert shown["Constant"][0].startswith(f"{res.cons:.3f}")  # the estimate, then its stars
+    assert shown["Adjusted within R²"] == [f"{res.r2_within_adj:.3f}"]
+    assert shown["R²"] == [f"{res.r2:.3f}"] and shown["Adjusted R²"] == [f"{res.r2_adj:.3f}"]
+    hidden = rows(constant=False, adjusted_r2=False)
+    assert "Constant" not in hidden and "Adjusted within R²" not in hidden and "Within R²" in hidden

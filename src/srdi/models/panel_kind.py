@@ -1,5 +1,9 @@
 """`kind: panel` in config.yaml: the FE (or pooled) regression plus the checks a referee asks of it, each optional.
 
+The regression's rows include Stata's `_cons` (pooled intercept, or reghdfe's ybar - xbar'b) and its fit
+statistics (overall, adjusted and adjusted-within R²), for tables that show them (`tables.constant`,
+`tables.adjusted_r2`).
+
 * `random_effects: true` adds an RE column (Stata `xtreg, re`, equation `random_effects`) with the classic FE-RE
   Hausman test and the cluster-robust Mundlak test under it (docs/estimation.md, "Random effects ...");
 * `oster: {r_max_factor, delta}` adds Oster (2019) bounds for the first regressor (equation `oster`);
@@ -29,7 +33,7 @@ def fit(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, ti
 
     model = parse_spec({k: v for k, v in spec.items() if k not in OPTIONS}, name, entity, time)
     check_columns(model, panel.columns, entity, time)
-    frames = [tidy(fit_panel(panel, model, entity, time), name)]
+    frames = [tidy(fit_panel(panel, model, entity, time), name, constant=True, fit_stats=True)]
     if spec.get("random_effects"):
         frames += _random_effects(panel, model, name, entity, time)
     if spec.get("oster") is not None:

@@ -16,7 +16,7 @@ from srdi.sample_query import check_sample
 FE_NAMES = ("entity", "time")  # aliases of the panel's key columns; the default fe
 # one fe term: a column name, or columns interacted with "^" (fixest style), e.g. "industry^year"
 FE_PATTERN = re.compile(r"^[^\^\s]+(\^[^\^\s]+)*$")
-VCOV_TYPES = ("cluster", "robust", "unadjusted")
+VCOV_TYPES = ("cluster", "robust", "unadjusted", "hc3")
 ALLOWED_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "lag_years", "sample"})
 
 

@@ -15,6 +15,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "nobs": ("Observations", "观测值"),
     "r2_within": ("Within R²", "组内R²"),
     "r2": ("R²", "R²"),
+    "r2_adj": ("Adjusted R²", "调整R²"),
+    "r2_within_adj": ("Adjusted within R²", "调整组内R²"),
     "n_clusters": ("Clusters", "聚类数"),
     "yes": ("Yes", "是"),
     "no": ("No", "否"),

@@ -20,7 +20,8 @@ from srdi.report.stamp import Stamp
 from srdi.report.table_model import Cell, Panel, Table
 
 FE_ORDER = ("entity", "time", "re_entity")
-NOT_IN_TABLES = ("placebo_draw", "balance")  # the placebo figure's draws; the balance table's rows
+NOT_IN_TABLES = ("placebo_draw", "balance")
+CONS = "_cons"  # the placebo figure's draws; the balance table's rows
 
 
 @dataclass
@@ -134,6 +135,8 @@ class RegressionTableBuilder:
             raise ValueError(f"table {name!r}: none of its models {list(spec.get('models', []))} has estimates")
         n = len(columns)
         terms = _shown_terms(spec, columns, model_specs)
+        if self.settings.constant and any(CONS in c.rows.index for c in columns):
+            terms = [*terms, CONS]
         header = self._header(spec, estimates, columns)
         panels = [Panel(self._coef_rows(terms, columns)), Panel(self._fact_rows(terms, columns))]
         panels += self._derived_panels(estimates, columns)
@@ -208,15 +211,29 @@ class RegressionTableBuilder:
             label = self.labels.word(f"fe_{fe}") if fe in FE_ORDER else f"{self.labels.var(fe)} FE"
             rows.append([label] + [yes if fe in s else no for s in fe_sets])
         rows.append([self.labels.word("nobs")] + [integer(_first(c.rows, "nobs")) for c in columns])
-        # Pooled columns report the centred R², FE columns the within R² (fixest etable's two rows).
-        r2 = [_first(c.rows, "r2_within") for c in columns]
-        for key, pooled in (("r2", True), ("r2_within", False)):
-            cells = [fixed(v, 3) if (not s) == pooled else "" for v, s in zip(r2, fe_sets, strict=True)]
-            if any(cells):
-                rows.append([self.labels.word(key), *cells])
+        rows += self._fit_rows(columns, fe_sets)
         clusters = [_first(c.rows, "n_clusters") for c in columns]
         if any(not missing(v) for v in clusters):
             rows.append([self.labels.word("n_clusters")] + [integer(v) for v in clusters])
+        return rows
+
+    def _fit_rows(self, columns: Sequence[Column], fe_sets: Sequence[set[str]]) -> list[list[str]]:
+        """R² rows as reghdfe / esttab report them: R² (pooled: centred; FE: overall, fixed effects included),
+        within R² for FE columns, and, with `tables.adjusted_r2`, their adjusted versions."""
+        def value(c: Column, col: str, fe: set[str]) -> Any:
+            if col == "r2" and not fe:  # pooled OLS: the centred R² is r2_within (no effects to be within)
+                return _first(c.rows, "r2_within")
+            if col == "r2_adj" and not fe:
+                return _first(c.rows, "r2_adj")
+            return _first(c.rows, col) if fe or col not in ("r2_within", "r2_within_adj") else None
+
+        keys = ["r2", "r2_adj", "r2_within", "r2_within_adj"] if self.settings.adjusted_r2 else ["r2", "r2_within"]
+        rows = []
+        for key in keys:
+            cells = [fixed(value(c, key, fe), 3) if not missing(value(c, key, fe)) else ""
+                     for c, fe in zip(columns, fe_sets, strict=True)]
+            if any(cells):
+                rows.append([self.labels.word(key), *cells])
         return rows
 
     def _derived_panels(self, estimates: Mapping[str, pd.DataFrame], columns: Sequence[Column]) -> list[Panel]:

@@ -15,6 +15,8 @@ class TableSettings:
     stars: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STARS))
     beneath: str = "se"  # what goes in parentheses under a coefficient: se or t
     digits: int = 3
+    constant: bool = True  # the _cons row where the estimator has one
+    adjusted_r2: bool = True  # adjusted R² rows (overall; within for FE columns)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TableSettings:
@@ -24,6 +26,8 @@ class TableSettings:
             stars=dict(section.get("stars", DEFAULT_STARS)),
             beneath=section.get("beneath", "se"),
             digits=int(section.get("digits", 3)),
+            constant=bool(section.get("constant", True)),
+            adjusted_r2=bool(section.get("adjusted_r2", True)),
         )
 
     def stars_for(self, p: float | None) -> str:

@@ -103,3 +103,22 @@ def test_constant_and_adjusted_r2_rows_follow_the_table_settings():
     assert shown["R²"] == [f"{res.r2:.3f}"] and shown["Adjusted R²"] == [f"{res.r2_adj:.3f}"]
     hidden = rows(constant=False, adjusted_r2=False)
     assert "Constant" not in hidden and "Adjusted within R²" not in hidden and "Within R²" in hidden
+
+
+def test_iv_wild_bootstrap_is_the_wre_engine_under_the_second_stage():
+    from srdi.models.kinds import fitter_for
+    from srdi.models.wild_iv import wild_iv_bootstrap
+
+    rng = np.random.default_rng(5)
+    panel = _panel()
+    panel["z"] = rng.normal(size=len(panel))
+    panel["x"] = panel["x"] + 0.8 * panel["z"]
+    spec = {"kind": "iv", "outcome": "y", "endogenous": ["x"], "instruments": ["z"], "controls": ["c"],
+            "vcov": {"type": "cluster", "by": ["ind"]}, "lag": []}
+    out = fitter_for("iv", "m")(panel, {**spec, "wild_bootstrap": {"reps": 199}}, "m", "firm", "year", 3)
+    row = out[out["equation"] == "wild_bootstrap"].iloc[0]
+    ref = wild_iv_bootstrap(panel, spec, "firm", "year", reps=199, weights="webb",
+                            seed=derive_seed(3, "wild_bootstrap"), name="m")
+    assert (row["p_value"], row["conf_low"], row["conf_high"]) == pytest.approx(
+        (ref.p_value, ref.conf_low, ref.conf_high), abs=1e-12)
+    assert row["applies_to"] == "second_stage"

@@ -23,7 +23,24 @@ def _panel(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str,
 def _iv(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int) -> pd.DataFrame:
     from srdi.models.iv import fit_iv, tidy_iv
 
-    return tidy_iv(fit_iv(panel, spec, entity, time, name), name)
+    core = {k: v for k, v in spec.items() if k != "wild_bootstrap"}
+    frame = tidy_iv(fit_iv(panel, core, entity, time, name), name)
+    if spec.get("wild_bootstrap") is None:
+        return frame
+    from srdi.models.wild_iv import wild_iv_bootstrap
+    from srdi.seeds import derive_seed
+
+    opts = spec["wild_bootstrap"] or {}
+    res = wild_iv_bootstrap(panel, core, entity, time, reps=int(opts.get("reps", 9999)),
+                            weights=str(opts.get("weights", "webb")), seed=derive_seed(seed, "wild_bootstrap"),
+                            name=name)
+    second = frame[frame["equation"] == "second_stage"].iloc[0]
+    row = {"model": name, "outcome": second["outcome"], "term": res.term, "lag": second.get("lag"),
+           "equation": "wild_bootstrap", "estimate": res.estimate, "statistic": res.t_stat, "p_value": res.p_value,
+           "conf_low": res.conf_low, "conf_high": res.conf_high, "reps": res.reps, "method": f"wre_{res.weights}",
+           "n_clusters": res.n_clusters, "nobs": res.nobs, "applies_to": "second_stage", "vcov": second["vcov"],
+           "note": "full enumeration" if res.enumerated else f"{res.reps} draws"}
+    return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
 
 
 def _mediation(

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import logsumexp
 
-from srdi.models.did.matching import BY, matching_rows
+from srdi.models.did.matching import BY, matching_rows, weighted_rows
 
 EB_TOL = 1e-12  # largest constraint error, in control-SD units, at which Newton stops
 EB_STALL_TOL = 1e-8  # ... and the largest accepted when the line search stalls before EB_TOL
@@ -155,9 +155,7 @@ class EntropyPanelResult:
 
     def sample(self, df: pd.DataFrame, entity: str, weight: str = "ebal_weight") -> pd.DataFrame:
         """Rows of `df` whose entity has a positive weight, with that weight in column `weight`."""
-        w = self.weights.set_index("entity")["weight"]
-        keep = df[entity].isin(w.index)
-        return df.loc[keep].assign(**{weight: df.loc[keep, entity].map(w).to_numpy()})
+        return weighted_rows(self.weights, df, entity, weight)
 
 
 def entropy_balance_panel(

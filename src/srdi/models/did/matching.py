@@ -259,9 +259,15 @@ class MatchResult:
 
     def sample(self, df: pd.DataFrame, entity: str, weight: str = "match_weight") -> pd.DataFrame:
         """The rows of `df` whose entity is in the matched sample, with the entity weight in column `weight`."""
-        w = self.weights.set_index("entity")["weight"]
-        keep = df[entity].isin(w.index)
-        return df.loc[keep].assign(**{weight: df.loc[keep, entity].map(w).to_numpy()})
+        return weighted_rows(self.weights, df, entity, weight)
+
+
+def weighted_rows(weights: pd.DataFrame, df: pd.DataFrame, entity: str, weight: str) -> pd.DataFrame:
+    """Rows of `df` whose entity is listed in `weights` (entity, weight), with that weight in column `weight`: the
+    sample a matched or reweighted DID is re-run on."""
+    w = weights.set_index("entity")["weight"]
+    keep = df[entity].isin(w.index)
+    return df.loc[keep].assign(**{weight: df.loc[keep, entity].map(w).to_numpy()})
 
 
 def psm_match(

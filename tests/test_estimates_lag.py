@@ -41,7 +41,7 @@ def lags(rows: pd.DataFrame, equation: str) -> dict[str, object]:
                                                        ({"lag": ["w"]}, 0, 1), ({"lag": []}, 0, 0)])
 def test_panel(panel, extra, x_lag, w_lag):
     rows = fit(panel, "panel", {"outcome": "y", "regressors": ["x"], "controls": ["w"], **extra})
-    assert lags(rows, "main") == {"x": x_lag, "w": w_lag}
+    assert lags(rows, "main") == {"x": x_lag, "w": w_lag, "_cons": 0}  # the constant is never lagged
 
 
 def test_iv_terms_and_the_loo_instrument_take_their_variables_lag(panel):

@@ -102,7 +102,9 @@ def _estimands(params: dict) -> list[dict[str, Any]]:
              "value": v[f"theta_{d}_digital"], "parameter": f"theta_{d}_digital"},
             {"hypothesis": "H3-indirect", "outcome": y, "term": "cbar -> digital -> " + y, "lag": 1,
              "fixed_effects": fe, "value": v["a_digital_cbar"] * v[f"theta_{d}_digital"],
-             "parameter": f"a_digital_cbar * theta_{d}_digital"},
+             "parameter": f"a_digital_cbar * theta_{d}_digital",
+             # each link takes a year in the DGP: a mediation model recovers a*theta with `timing: lagged`
+             "timing": "lagged: cbar(t-2) -> digital(t-1) -> outcome(t)"},
             {"hypothesis": "H4", "outcome": y, "term": f"ci_{c} x env_c", "lag": 1, "fixed_effects": fe,
              "value": v[f"delta_{d}_{c}_x_env"], "parameter": f"delta_{d}_{c}_x_env"},
         ]

@@ -65,11 +65,14 @@ def test_run_model_writes_deterministic_csv(tmp_path):
     run_model(path, SPEC, "baseline", "stkcd", "year", out2)
     assert out1.read_bytes() == out2.read_bytes()
     text = out1.read_text()
-    assert text.splitlines()[0] == ",".join(CONTRACT)
+    # the panel kind writes the contract with reghdfe's fit statistics after r2_within (issue 10)
+    at = CONTRACT.index("r2_within") + 1
+    assert text.splitlines()[0] == ",".join([*CONTRACT[:at], "r2", "r2_adj", "r2_within_adj", *CONTRACT[at:]])
     back = pd.read_csv(out1, keep_default_na=False, na_values=[""])
     assert back["term"].tolist() == frame["term"].tolist()
+    assert back["term"].tolist()[-1] == "_cons"  # Stata's constant closes the rows
     np.testing.assert_allclose(back["estimate"], frame["estimate"], rtol=1e-11)
-    assert back["n_clusters"].tolist() == [30] * 4  # written as an integer, not 30.0
+    assert back["n_clusters"].tolist() == [30] * 5  # written as an integer, not 30.0
     assert "30.0" not in text
 
 
@@ -116,4 +119,4 @@ def test_lag_column_is_written_as_an_integer(tmp_path):
     _panel().to_parquet(path)
     run_model(path, {**SPEC, "lag_years": 2}, "baseline", "stkcd", "year", tmp_path / "out.csv")
     back = pd.read_csv(tmp_path / "out.csv")
-    assert back["lag"].tolist() == [2, 0, 0, 0] and back["lag"].dtype == "int64"
+    assert back["lag"].tolist() == [2, 0, 0, 0, 0] and back["lag"].dtype == "int64"  # ..., _cons

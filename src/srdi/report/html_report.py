@@ -16,7 +16,14 @@ from srdi.report.descriptive import TITLES
 from srdi.report.estimates import read_models
 from srdi.report.formats.html import TABLE_CSS, extract_fragment
 from srdi.report.labels import Labels
-from srdi.report.plan import coefficient_pairs, describe_tables, planned_figures, planned_tables, table_models
+from srdi.report.plan import (
+    coefficient_pairs,
+    describe_tables,
+    placebo_models,
+    planned_figures,
+    planned_tables,
+    table_models,
+)
 from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import inputs_digest, read_provenance, stamp_from
 
@@ -57,6 +64,10 @@ def _figure_models(name: str, config: Mapping[str, Any]) -> tuple[list[str], lis
         return [fig["moderation"]], None
     if name == "heterogeneity_forest":
         return [m for m in fig.get("heterogeneity", []) if m in config.get("models", {})], None
+    if name == "event_study":
+        return [fig["event_study"]], ["ATT"]
+    if name == "placebo":
+        return placebo_models(config), None
     return sorted(config.get("models", {})), None
 
 
@@ -81,7 +92,8 @@ def build_report(config: Mapping[str, Any], tables_dir: str | Path, figures_dir:
         names = table_models(config, name)
         facts = model_facts(read_models(estimates_dir, names), models, labels, spec.get("terms"))
         hyp = spec.get("hypothesis", "")
-        caption = fill(captions["regression"][lang], title=table_title(spec, name, lang), hypothesis=hyp,
+        template = captions["balance" if spec.get("content") == "balance" else "regression"][lang]
+        caption = fill(template, title=table_title(spec, name, lang), hypothesis=hyp,
                        hypothesis_text=hypothesis_text(captions, hyp, lang), **facts)
         fragment = extract_fragment((tables_dir / f"{name}.html").read_text(encoding="utf-8"))
         tables.append({"id": name, "html": fragment, "caption": caption})

@@ -5,6 +5,9 @@ Frisch-Waugh-Lovell within transformation). Building those dummies densely costs
 (4 M firm-years x 400 k firms is out of the question), so this module works with integer codes only:
 
 * no effect: centre the columns (pooled OLS intercept);
+* analytic weights w (`Absorber(..., weights=w)`): every group mean, count and cell count below is
+  weighted (sums of w), so the result is the residual of the *weighted* least-squares projection on the
+  dummies, exact and iterative paths alike (Stata aweights, pyfixest `feols(weights=)`);
 * one effect: subtract group means (exact, one pass);
 * two effects where the smaller one has at most `EXACT_MAX_LEVELS` levels (firm + year,
   firm + industry^year, ...): exact. With b the big effect (F levels) and s the small one (m levels),
@@ -100,25 +103,30 @@ class _Factor:
 
     Sums go column by column (contiguous in the Fortran-ordered matrix `fit_panel` builds): through a
     sparse (levels x N) indicator when the codes are sorted (a panel sorted by firm, where building it
-    is free and it beats `np.bincount`), through `np.bincount` otherwise.
+    is free and it beats `np.bincount`), through `np.bincount` otherwise. With analytic `weights` w the
+    sums are of w * column and the counts are the sums of w (weighted group means).
     """
 
-    def __init__(self, codes: np.ndarray) -> None:
+    def __init__(self, codes: np.ndarray, weights: np.ndarray | None = None) -> None:
         self.codes = np.asarray(codes, dtype=np.int64)
+        self.weights = weights
         n = self.codes.shape[0]
         self.levels = int(self.codes.max()) + 1 if n else 0
         counts = np.bincount(self.codes, minlength=self.levels)
-        self.counts = counts.astype(float)
+        if weights is None:
+            self.counts = counts.astype(float)
+        else:
+            self.counts = np.bincount(self.codes, weights=weights, minlength=self.levels)
         self.indicator: sparse.csr_array | None = None
         if n and n < 2**31 - 1 and bool(np.all(self.codes[1:] >= self.codes[:-1])):
             indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-            self.indicator = sparse.csr_array(
-                (np.ones(n), np.arange(n, dtype=np.int32), indptr), shape=(self.levels, n)
-            )
+            data = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+            self.indicator = sparse.csr_array((data, np.arange(n, dtype=np.int32), indptr), shape=(self.levels, n))
 
     def sums(self, col: np.ndarray) -> np.ndarray:
         if self.indicator is not None:
             return self.indicator @ col
+        col = col if self.weights is None else col * self.weights
         return np.bincount(self.codes, weights=col, minlength=self.levels)
 
     def demean_column(self, col: np.ndarray) -> None:
@@ -138,14 +146,15 @@ class _TwoWay:
     def __init__(self, big: _Factor, small: _Factor) -> None:
         self.big, self.small = big, small
         m = small.levels
+        w = big.weights
         if big.levels * m <= self.DENSE_CELLS:
-            cells = np.bincount(big.codes * m + small.codes, minlength=big.levels * m).reshape(big.levels, m)
+            cells = np.bincount(big.codes * m + small.codes, weights=w, minlength=big.levels * m).reshape(big.levels, m)
             self.cells: np.ndarray | sparse.csr_array = cells.astype(float)
             scaled = self.cells / np.sqrt(big.counts)[:, None]
             cross = scaled.T @ scaled
         else:
             cells_sp = sparse.csr_array(
-                (np.ones(big.codes.shape[0]), (big.codes, small.codes)), shape=(big.levels, m)
+                (np.ones(big.codes.shape[0]) if w is None else w, (big.codes, small.codes)), shape=(big.levels, m)
             )
             cells_sp.sum_duplicates()
             self.cells = cells_sp
@@ -206,8 +215,10 @@ class Absorber:
         tol: float = DEFAULT_TOL,
         maxiter: int = DEFAULT_MAXITER,
         exact_max_levels: int = EXACT_MAX_LEVELS,
+        weights: np.ndarray | None = None,
     ) -> None:
-        self.factors = sorted((_Factor(c) for c in codes), key=lambda f: f.levels, reverse=True)
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self.factors = sorted((_Factor(c, self.weights) for c in codes), key=lambda f: f.levels, reverse=True)
         self.tol, self.maxiter = tol, maxiter
         self.iterations = 0
         self.pair: _TwoWay | None = None
@@ -235,7 +246,7 @@ class Absorber:
         self.iterations = 0
         if not self.factors:
             for col in _columns(a):
-                col -= col.mean()
+                col -= col.mean() if self.weights is None else np.average(col, weights=self.weights)
             return a
         for col in _columns(a):
             if self.exact:
@@ -278,10 +289,17 @@ class Absorber:
 
 
 def demean(
-    a: np.ndarray, codes: Sequence[np.ndarray], tol: float = DEFAULT_TOL, maxiter: int = DEFAULT_MAXITER
+    a: np.ndarray,
+    codes: Sequence[np.ndarray],
+    tol: float = DEFAULT_TOL,
+    maxiter: int = DEFAULT_MAXITER,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Residuals of each column of `a` on the absorbed dummies of `codes` (a new float64 array)."""
+    """Residuals of each column of `a` on the absorbed dummies of `codes` (a new float64 array).
+
+    With analytic `weights` (positive): the weighted least-squares residuals (weighted group means in every step).
+    """
     out = np.array(a, dtype=np.float64, order="F", copy=True)
     if out.ndim == 1:
         out = out[:, None]
-    return Absorber(codes, tol=tol, maxiter=maxiter).demean(out)
+    return Absorber(codes, tol=tol, maxiter=maxiter, weights=weights).demean(out)

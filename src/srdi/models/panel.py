@@ -19,6 +19,12 @@ Pipeline of `fit_panel`, in the order Stata users expect from `reghdfe y L.x con
    and to statsmodels LSDV with explicit dummies at 1e-10;
 8. covariance with reghdfe's small-sample convention (`vcov.compute_vcov`; documented there and in
    docs/estimation.md), t-based p-values and 95% CIs with G-1 (clustered) or N-K degrees of freedom.
+
+Analytic weights (`weights: column`, Stata aweights, pyfixest `feols(weights=)`): every estimation row must have a
+finite, positive weight (else a ValueError naming the model, the column and example rows; judged after steps 1-3);
+step 5 uses weighted group means, step 7 is least squares on the demeaned columns times sqrt(w) (WLS), step 8 the
+same formulas on those columns with N = observations (not the sum of weights); means for `_cons` and the TSS of R²
+are weighted. HC3 is refused with weights.
 """
 
 from __future__ import annotations
@@ -189,6 +195,10 @@ def fit_panel(
     rows, n_missing = _estimation_rows(df, spec, entity, time, column)
     if rows.size == 0:
         raise _no_rows_error(df, spec, entity, time, column)
+    if spec.weights is not None:
+        if spec.vcov_type == "hc3":
+            raise ValueError(f"model {spec.name!r}: vcov type 'hc3' is not available with weights")
+        _check_weights(df, spec, rows, entity, time)
 
     def values(col: str) -> np.ndarray:
         return column(col).to_numpy()[rows]
@@ -210,10 +220,18 @@ def fit_panel(
     data = np.empty((rows.size, 1 + len(terms)), order="F")  # outcome, then terms; demeaned in place
     for j, col in enumerate([spec.outcome, *terms]):
         data[:, j] = _numeric_values(column(col), rows, col, spec.name)
-    norms = np.sqrt([np.dot(data[:, j], data[:, j]) for j in range(data.shape[1])])
-    means = data.mean(axis=0)  # ybar, xbar on the estimation sample: for `_cons`
-    tss = float(np.sum((data[:, 0] - means[0]) ** 2))
-    Absorber(fe_codes).demean(data)
+    wt = None if spec.weights is None else df[spec.weights].to_numpy(dtype=float)[rows]
+    if wt is None:
+        norms = np.sqrt([np.dot(data[:, j], data[:, j]) for j in range(data.shape[1])])
+        means = data.mean(axis=0)  # ybar, xbar on the estimation sample: for `_cons`
+        tss = float(np.sum((data[:, 0] - means[0]) ** 2))
+    else:  # WLS: the same quantities weighted (norms of the sqrt(w)-scaled raw columns)
+        norms = np.sqrt([np.dot(wt * data[:, j], data[:, j]) for j in range(data.shape[1])])
+        means = wt @ data / wt.sum()
+        tss = float(np.sum(wt * (data[:, 0] - means[0]) ** 2))
+    Absorber(fe_codes, weights=wt).demean(data)
+    if wt is not None:
+        data *= np.sqrt(wt)[:, None]
     yd = data[:, 0]
     if np.linalg.norm(yd) <= 1e-12 * max(norms[0], np.finfo(float).tiny):
         raise ValueError(
@@ -241,7 +259,9 @@ def fit_panel(
     lev = _leverage(xd, fe_codes, spec.name) if spec.vcov_type == "hc3" else None
     vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters, leverage=lev)
     xbar = means[1:][kept]
-    cov_c = cov_with_constant(xd, resid, spec.vcov_type, xbar, vc, clusters, leverage=lev)
+    cov_c = cov_with_constant(
+        xd, resid, spec.vcov_type, xbar, vc, clusters, leverage=lev, intercept=None if wt is None else np.sqrt(wt)
+    )
     names_c = [CONS, *kept_terms]
     rss, tss_within = float(resid @ resid), float(yd @ yd)
     df_a_all = absorbed_dof(fe_codes, [], rows.size).df_a if clusters else dof.df_a
@@ -285,6 +305,29 @@ def _leverage(xd: np.ndarray, fe_codes: list[np.ndarray], name: str) -> np.ndarr
     if np.any(h >= 1 - 1e-10):
         raise ValueError(f"model {name!r}: vcov type 'hc3' needs every leverage below 1")
     return h
+
+
+def _check_weights(df: pd.DataFrame, spec: ModelSpec, rows: np.ndarray, entity: str, time: str) -> None:
+    """Refuse missing, infinite, zero or negative weights on the estimation rows, naming up to five of them.
+
+    Stata drops missing and zero aweights silently; here a weight that is not usable is an error, so a sample never
+    shrinks without notice.
+    """
+    series = df[spec.weights]
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        raise ValueError(f"model {spec.name!r}: weights column {spec.weights!r} is not numeric (dtype {series.dtype})")
+    w = series.to_numpy(dtype=float)[rows]
+    bad = ~(np.isfinite(w) & (w > 0))
+    if bad.any():
+        where = rows[np.flatnonzero(bad)[:5]]
+        examples = "; ".join(
+            f"{entity}={df[entity].iat[i]}, {time}={df[time].iat[i]}: {w_i}"
+            for i, w_i in zip(where, series.to_numpy(dtype=float)[where], strict=True)
+        )
+        raise ValueError(
+            f"model {spec.name!r}: weights column {spec.weights!r} must be positive and finite on every estimation "
+            f"row; {int(bad.sum())} row(s) are missing, zero, negative or infinite, e.g. {examples}"
+        )
 
 
 def _compact(codes: np.ndarray) -> np.ndarray:

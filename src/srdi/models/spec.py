@@ -17,7 +17,9 @@ FE_NAMES = ("entity", "time")  # aliases of the panel's key columns; the default
 # one fe term: a column name, or columns interacted with "^" (fixest style), e.g. "industry^year"
 FE_PATTERN = re.compile(r"^[^\^\s]+(\^[^\^\s]+)*$")
 VCOV_TYPES = ("cluster", "robust", "unadjusted", "hc3")
-ALLOWED_KEYS = frozenset({"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "lag_years", "sample"})
+ALLOWED_KEYS = frozenset(
+    {"kind", "outcome", "regressors", "controls", "fe", "vcov", "lag", "lag_years", "sample", "weights"}
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class ModelSpec:
     sample: str | None = None
     kind: str = "panel"
     lag_years: int = 1
+    weights: str | None = None  # column of analytic weights (Stata aweights); None = unweighted
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -157,6 +160,7 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
         raise ValueError(f"model {name!r}: lag_years must be a positive integer, got {lag_years!r}")
 
     sample = check_sample(raw.get("sample"), name)  # parsed now: a refused query stops before any fit
+    weights = column_name(raw["weights"], "weights", name) if raw.get("weights") is not None else None
 
     return ModelSpec(
         name=name,
@@ -169,12 +173,13 @@ def parse_spec(raw: Mapping[str, Any], name: str, entity: str, time: str) -> Mod
         lag=lag,
         sample=sample,
         lag_years=lag_years,
+        weights=weights,
     )
 
 
 def check_columns(spec: ModelSpec, columns: Iterable[str], entity: str, time: str) -> None:
     """Raise a ValueError naming the model and the first column the panel lacks."""
     present = set(columns)
-    for col in spec.required_columns(entity, time):
+    for col in (*spec.required_columns(entity, time), *([spec.weights] if spec.weights else [])):
         if col not in present:
             raise ValueError(f"model {spec.name!r}: column {col!r} is not in the panel")

@@ -22,6 +22,10 @@ factor is G/(G-1)(N-1)/(N-k) (no `a`); with two effects it always counts both,
 G/(G-1)(N-1)/(N-k-N_e-T+1), even when entity effects are nested in entity clusters; and with two-way
 clustering it applies G_j/(G_j-1)(N-1)/N to each of the three terms separately. Hence this module
 (the difference is pinned down in tests/test_models_panel.py).
+
+Analytic weights (`fit_panel` with `weights`): X̃ and e are the weighted-demeaned columns and residuals times
+sqrt(w), so every formula above is the WLS one (bread (X̃'WX̃)⁻¹, scores w_i x̃_i e_i, e'We), and N stays the number
+of observations, not the sum of weights (reghdfe with aweights; pyfixest `weights_type="aweights"`).
 """
 
 from __future__ import annotations
@@ -123,6 +127,7 @@ def cov_with_constant(
     vc: VcovResult,
     clusters: Sequence[np.ndarray] = (),
     leverage: np.ndarray | None = None,
+    intercept: np.ndarray | None = None,
 ) -> np.ndarray:
     """Covariance of (_cons, slopes) as reghdfe/areg report it, with the slopes' small-sample factor `vc.scale`.
 
@@ -132,10 +137,12 @@ def cov_with_constant(
     of `compute_vcov`, up to rounding. Two-way clustering: no eigenvalue fix here (the slopes keep theirs from
     `compute_vcov`; a fix of this larger matrix would change the slopes' block whenever it binds). reghdfe 6
     fixes its full matrix, _cons included, so where the fix binds its _cons SE can differ from this one.
-    `leverage` (HC3 only): the diagonal of the full hat matrix.
+    `leverage` (HC3 only): the diagonal of the full hat matrix. Weighted least squares: `xd` and `resid` are
+    already multiplied by sqrt(w) and `intercept` is sqrt(w) (the transformed constant column; X̃ is w-orthogonal
+    to 1, so the argument above holds unchanged); None means a column of ones.
     """
     n = xd.shape[0]
-    w = np.column_stack([np.ones(n), xd])
+    w = np.column_stack([np.ones(n) if intercept is None else intercept, xd])
     bread = np.linalg.inv(w.T @ w)
     if kind == "unadjusted":
         cov_w = float(resid @ resid) * vc.scale * bread

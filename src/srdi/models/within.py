@@ -74,18 +74,19 @@ def _group_demean(a: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return a - (sums / counts[:, None])[codes]
 
 
-def demean(a: np.ndarray, fe_codes: Sequence[np.ndarray]) -> np.ndarray:
+def demean(a: np.ndarray, fe_codes: Sequence[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
     """Residuals of each column of `a` on the absorbed dummies (the FWL within transformation).
 
     Delegates to `srdi.models.hdfe` (no dense dummies): exact for one effect and for two effects
     whose smaller one has at most `hdfe.EXACT_MAX_LEVELS` levels; alternating projections to a
     relative change of 1e-12 otherwise (any number of effects). With no effect the columns are
-    centred (the intercept of pooled OLS). Returns a new (N x p) array.
+    centred (the intercept of pooled OLS). With analytic `weights`, every group mean is weighted (the
+    residuals of the weighted projection). Returns a new (N x p) array.
     """
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
         a = a[:, None]
-    return hdfe_demean(a, fe_codes)
+    return hdfe_demean(a, fe_codes, weights=weights)
 
 
 def is_nested(fe: np.ndarray, cluster: np.ndarray) -> bool:

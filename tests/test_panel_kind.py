@@ -122,3 +122,10 @@ def test_iv_wild_bootstrap_is_the_wre_engine_under_the_second_stage():
     assert (row["p_value"], row["conf_low"], row["conf_high"]) == pytest.approx(
         (ref.p_value, ref.conf_low, ref.conf_high), abs=1e-12)
     assert row["applies_to"] == "second_stage"
+
+
+def test_weighted_models_refuse_the_unweighted_checks():
+    panel = _panel().assign(w=1.0)
+    with pytest.raises(ValueError, match="random_effects, oster cannot be combined with weights"):
+        fit(panel, {**BASE, "weights": "w", "random_effects": True, "oster": {}}, "m", "firm", "year", 1)
+    assert not fit(panel, {**BASE, "weights": "w"}, "m", "firm", "year", 1).empty

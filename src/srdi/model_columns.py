@@ -11,7 +11,8 @@ from typing import Any
 
 from srdi.sample_query import parse_sample_query, referenced_columns
 
-SINGLE_KEYS = ("outcome", "treatment", "mediator", "regressor", "moderator", "group_by", "first_treated", "treated")
+SINGLE_KEYS = ("outcome", "treatment", "mediator", "regressor", "moderator", "group_by", "first_treated", "treated",
+               "weights")
 LIST_KEYS = ("regressors", "controls", "endogenous", "instruments")
 FE_ALIASES = ("entity", "time")
 

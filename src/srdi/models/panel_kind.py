@@ -31,6 +31,10 @@ def fit(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, ti
     from srdi.models.spec import check_columns, parse_spec
     from srdi.models.tidy import tidy
 
+    weighted_options = [k for k in OPTIONS if spec.get(k) not in (None, False)] if spec.get("weights") else []
+    if weighted_options:  # their engines are unweighted: a weighted model would get unweighted checks
+        raise ValueError(f"model {name!r}: {', '.join(weighted_options)} cannot be combined with weights "
+                         f"({spec['weights']!r}); fit those checks on an unweighted model")
     model = parse_spec({k: v for k, v in spec.items() if k not in OPTIONS}, name, entity, time)
     check_columns(model, panel.columns, entity, time)
     frames = [tidy(fit_panel(panel, model, entity, time), name, constant=True, fit_stats=True)]

@@ -283,7 +283,7 @@ def fit_panel(
         k_total=vc.k_total,
         vcov_scale=vc.scale,
         cons=float(means[0] - xbar @ beta),
-        cons_se=float(np.sqrt(cov_c[0, 0])),
+        cons_se=float(np.sqrt(cov_c[0, 0])) if cov_c[0, 0] >= 0 else float("nan"),  # two-way: may be < 0
         cov_cons=pd.DataFrame(cov_c, index=names_c, columns=names_c),
         r2=float(1 - rss / tss),
         r2_adj=float(1 - (rss / df_r_used) / (tss / (rows.size - 1))) if df_r_used > 0 else float("nan"),

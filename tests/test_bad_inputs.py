@@ -35,6 +35,9 @@ class Case:
     expect: tuple[str, ...]  # regular expressions the console output or a log must contain
     ok: bool = False  # the run must succeed (valid input, or a warning case)
     until: str | None = None  # stop after this rule (cases about one stage)
+    # a model whose data are wrong in a way only its estimation can see (e.g. a treatment switching off): the
+    # panel and the other models' estimates may be written, but not this model's estimates, tables or report
+    failing_model: str | None = None
 
 
 # --------------------------------------------------------------------------------------------- templates
@@ -239,6 +242,21 @@ def _two_models_one_batch(work: Path, config: dict) -> None:
     config["models"]["second"] = {"kind": "panel", "outcome": "y", "regressors": ["x"]}
 
 
+def did_model(**spec) -> Mutate:
+    """A `kind: did` model on the panel template; `treat` is an absorbing 0/1 column from 2016 for half the firms."""
+    def mutate(work: Path, config: dict) -> None:
+        path = work / "data/panel.csv"
+        frame = pd.read_csv(path, dtype={"firm": str})
+        treated = frame["firm"].astype(int) % 2 == 0
+        frame["treat"] = (treated & (frame["fyear"] >= 2016)).astype(int)
+        frame["g"] = np.where(treated, 2016, 0)
+        if spec.pop("switch_off", False):  # firm 000002 leaves treatment in 2018
+            frame.loc[(frame["firm"] == "000002") & (frame["fyear"] == 2018), "treat"] = 0
+        frame.to_csv(path, index=False)
+        config["models"]["did"] = {"kind": "did", "outcome": "y", **spec}
+    return mutate
+
+
 HOSTILE = f"$(touch {OUTSIDE}/pwned)"
 
 CASES: list[Case] = [
@@ -336,9 +354,22 @@ CASES: list[Case] = [
     Case("panel-all-missing-outcome", "panel", panel_edit(lambda f: f.assign(y="")),
          (r"data/panel\.csv|main", r"\by\b", r"missing")),
     Case("panel-unknown-outcome", "panel", set_model("outcome", "yy"), (r"main", r"yy")),
+    Case("did-treatment-switches-off", "panel", did_model(treated="treat", switch_off=True),
+         (r"model 'did'", r"'treat'", r"000002"), failing_model="did"),
+    Case("did-first-treated-outside-panel", "panel",
+         lambda w, c: (did_model(first_treated="g")(w, c), _set_g(w, "000004", 2031)),
+         (r"model 'did'", r"'g'", r"000004"), failing_model="did"),
+    Case("did-hostile-treatment-name", "panel", did_model(treated=f"treat{HOSTILE}"), (r"models\.did\.treated",)),
     Case("panel-two-clusters-warns", "panel", set_model("vcov", {"type": "cluster", "by": ["grp"]}),
          (r"main", r"grp", r"\b2\b", r"clusters"), ok=True),
 ]
+
+
+def _set_g(work: Path, firm: str, year: int) -> None:
+    path = work / "data/panel.csv"
+    frame = pd.read_csv(path, dtype={"firm": str})
+    frame.loc[frame["firm"] == firm, "g"] = year
+    frame.to_csv(path, index=False)
 
 
 # --------------------------------------------------------------------------------------------- the run
@@ -382,7 +413,10 @@ def test_bad_input(case: Case, templates, tmp_path):
     assert _files(work, ("results/", ".snakemake/")) == inputs_before, "an input file was changed or created"
     assert not any(outside.iterdir()), "something was written outside the project folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outside", "project"]
-    if not case.ok:
+    if not case.ok and case.failing_model:
+        assert not (work / f"results/estimates/{case.failing_model}.csv").exists()
+        assert not (work / "results/report.html").exists()
+    elif not case.ok:
         results = [p.relative_to(work).as_posix() for p in (work / "results").rglob("*") if p.is_file()] \
             if (work / "results").exists() else []
         assert all(r.startswith("results/logs/") for r in results), f"results written by a failed run: {results}"

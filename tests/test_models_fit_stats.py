@@ -23,33 +23,12 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 import statsmodels.api as sm
+from fixtures.models.panels import synthetic
 from statsmodels.datasets import grunfeld
 
 from srdi.models import fit_panel, parse_spec, tidy
 from srdi.models.tidy import FIT_STAT_COLUMNS, TIDY_COLUMNS
 from srdi.models.within import codes_of
-
-
-def synthetic(seed: int = 7, n_firms: int = 40, years: range = range(2010, 2020)) -> pd.DataFrame:
-    """Unbalanced firm-year panel (random holes), firms nested in industries, no singletons, nonzero means."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for f in range(n_firms):
-        alpha = rng.normal()
-        for t in years:
-            if rng.random() < 0.2:
-                continue
-            rows.append((f"F{f:03d}", t, f % 6, alpha))
-    d = pd.DataFrame(rows, columns=["stkcd", "year", "industry", "alpha"])
-    n = len(d)
-    d["x1"] = 2.0 + rng.normal(size=n) + 0.5 * d["alpha"]
-    d["x2"] = -1.0 + rng.normal(size=n) + (d["year"] - 2010) * 0.1
-    d["w"] = 3.0 + rng.normal(size=n)
-    d["y"] = 1.0 + 0.5 * d["x1"] - 0.3 * d["x2"] + 0.2 * d["w"] + d["alpha"] + (d["year"] - 2010) * 0.1
-    d["y"] += rng.normal(size=n) * (1 + 0.5 * np.abs(d["x1"]))
-    d["wt"] = rng.uniform(0.5, 3.0, size=n)
-    return d
-
 
 X = ["x1", "x2", "w"]
 

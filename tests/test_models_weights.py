@@ -12,35 +12,13 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 import pytest
+from fixtures.models.panels import synthetic
 
 from srdi.models import fit_panel
 from srdi.models.hdfe import Absorber
 
 X = ["x1", "x2", "w"]
 TIGHT = pf.MapDemeaner(fixef_tol=1e-13)  # pyfixest's default 1e-6 leaves ~1e-8 relative error in the covariances
-
-
-def synthetic(seed: int = 7, n_firms: int = 40, years: range = range(2010, 2020)) -> pd.DataFrame:
-    """Unbalanced firm-year panel, firms nested in industries, no singletons, weights between 0.5 and 3."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for f in range(n_firms):
-        alpha = rng.normal()
-        for t in years:
-            if rng.random() < 0.2:
-                continue
-            rows.append((f"F{f:03d}", t, f % 6, alpha))
-    d = pd.DataFrame(rows, columns=["stkcd", "year", "industry", "alpha"])
-    n = len(d)
-    d["x1"] = 2.0 + rng.normal(size=n) + 0.5 * d["alpha"]
-    d["x2"] = -1.0 + rng.normal(size=n) + (d["year"] - 2010) * 0.1
-    d["w"] = 3.0 + rng.normal(size=n)
-    d["y"] = 1.0 + 0.5 * d["x1"] - 0.3 * d["x2"] + 0.2 * d["w"] + d["alpha"] + (d["year"] - 2010) * 0.1
-    d["y"] += rng.normal(size=n) * (1 + 0.5 * np.abs(d["x1"]))
-    d["wt"] = rng.uniform(0.5, 3.0, size=n)
-    d["iw"] = rng.integers(1, 4, size=n)
-    d["one"] = 1.0
-    return d
 
 
 def spec(**kw) -> dict:

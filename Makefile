@@ -21,8 +21,10 @@ env: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m srdi.launch --cores $(CORES)
 
-## Create the environment and run the test suite (unit, reference-value and end-to-end tests).
+## Create the environment, install the Debian packages some tests need where it can (scripts/system_packages.sh:
+## Chromium, TeX, SLURM; as root with apt-get, else those tests skip, saying why) and run the test suite.
 test: $(STAMP)
+	scripts/system_packages.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 

@@ -133,10 +133,16 @@ def _encoding(path: Path) -> str:
         return "gb18030"
 
 
+def raw_file(work: Path, file: str) -> Path:
+    """data/raw/<file>, or the first file of a table the demo splits by year range (FS_Combas_<years>_<date>)."""
+    path = work / "data/raw" / file
+    return path if path.exists() else sorted(path.parent.glob(file.replace(".csv", "_*.csv")))[0]
+
+
 def edit_cell(file: str, line: int, code: str, value: str) -> Mutate:
     """Set field `code` on 1-based line `line` of a raw CSV (data/raw/<file>), keeping its encoding."""
     def mutate(work: Path, config: dict) -> None:
-        path = work / "data/raw" / file
+        path = raw_file(work, file)
         enc = _encoding(path)
         lines = path.read_text(encoding=enc).splitlines(keepends=True)
         header = lines[0].rstrip("\r\n").split(",")
@@ -150,7 +156,7 @@ def edit_cell(file: str, line: int, code: str, value: str) -> Mutate:
 def keep_lines(file: str, n: int) -> Mutate:
     """Keep only the first `n` lines of a raw CSV (its header rows: a table with no data)."""
     def mutate(work: Path, config: dict) -> None:
-        path = work / "data/raw" / file
+        path = raw_file(work, file)
         enc = _encoding(path)
         lines = path.read_text(encoding=enc).splitlines(keepends=True)
         path.write_text("".join(lines[:n]), encoding=enc)
@@ -159,7 +165,7 @@ def keep_lines(file: str, n: int) -> Mutate:
 
 def rename_header(file: str, code: str, new: str) -> Mutate:
     def mutate(work: Path, config: dict) -> None:
-        path = work / "data/raw" / file
+        path = raw_file(work, file)
         enc = _encoding(path)
         lines = path.read_text(encoding=enc).splitlines(keepends=True)
         lines[0] = lines[0].replace(code, new, 1)
@@ -175,7 +181,7 @@ def remove_raw(file: str) -> Mutate:
 
 def duplicate_line(file: str, line: int) -> Mutate:
     def mutate(work: Path, config: dict) -> None:
-        path = work / "data/raw" / file
+        path = raw_file(work, file)
         enc = _encoding(path)
         lines = path.read_text(encoding=enc).splitlines(keepends=True)
         lines.insert(line, lines[line - 1])
@@ -307,32 +313,32 @@ CASES: list[Case] = [
          (r"t\.j2`touch",)),
     # --- raw exports: errors name the file, the field and the rows, before any interim table ---
     Case("raw-inf", "raw", edit_cell("FS_Combas.csv", 6, "A001000000", "inf"),
-         (r"FS_Combas\.csv", r"A001000000", r"\b6\b")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"A001000000", r"\b6\b")),
     Case("raw-minus-infinity", "raw", edit_cell("FS_Comins.csv", 7, "B001101000", "-Infinity"),
-         (r"FS_Comins\.csv", r"B001101000", r"\b7\b")),
+         (r"FS_Comins_\d{4}-\d{4}_\d{8}\.csv", r"B001101000", r"\b7\b")),
     Case("raw-nan-text", "raw", edit_cell("FS_Combas.csv", 8, "A002000000", "NaN"),
-         (r"FS_Combas\.csv", r"A002000000", r"\b8\b")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"A002000000", r"\b8\b")),
     Case("raw-absurd-magnitude", "raw", edit_cell("FS_Combas.csv", 5, "A002000000", "1e300"),
-         (r"FS_Combas\.csv", r"A002000000", r"\b5\b")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"A002000000", r"\b5\b")),
     Case("raw-text-in-amount", "raw", edit_cell("FS_Combas.csv", 6, "A001000000", "abc"),
-         (r"FS_Combas\.csv", r"A001000000", r"row 6: 'abc'")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"A001000000", r"row 6: 'abc'")),
     Case("raw-negative-assets", "raw", edit_cell("FS_Combas.csv", 9, "A001000000", "-5"),
-         (r"FS_Combas\.csv", r"A001000000", r"\b9\b")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"A001000000", r"\b9\b")),
     Case("raw-bad-date", "raw", edit_cell("FS_Combas.csv", 4, "Accper", "2015-13-45"),
-         (r"FS_Combas\.csv", r"Accper", r"\b4\b")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"Accper", r"\b4\b")),
     Case("raw-bad-category", "raw", edit_cell("FS_Combas.csv", 4, "Typrep", "Z"),
-         (r"FS_Combas\.csv", r"Typrep", r"\b4\b")),
-    Case("raw-bad-stock-code", "raw", edit_cell("SRDI_LittleGiants.csv", 2, "Stkcd", "12AB"),
-         (r"SRDI_LittleGiants\.csv", r"Stkcd", r"\b2\b")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"Typrep", r"\b4\b")),
+    Case("raw-bad-stock-code", "raw", edit_cell("STK_STInfo.csv", 2, "Stkcd", "12AB"),
+         (r"STK_STInfo\.csv", r"Stkcd", r"\b2\b")),
     Case("raw-year-out-of-range", "raw", edit_cell("SRDI_LittleGiants.csv", 3, "BatchYear", "1850"),
          (r"SRDI_LittleGiants\.csv", r"BatchYear", r"\b3\b")),
-    Case("raw-duplicate-key", "raw", duplicate_line("SRDI_LittleGiants.csv", 2),
-         (r"SRDI_LittleGiants\.csv", r"stkcd|Stkcd", r"\b2\b")),
+    Case("raw-duplicate-key", "raw", duplicate_line("STK_STInfo.csv", 2),
+         (r"STK_STInfo\.csv", r"stkcd|Stkcd", r"\b2\b")),
     Case("raw-header-only-required-table", "raw", keep_lines("TRD_Co.csv", 3),
          (r"TRD_Co\.csv", r"no data rows")),
     Case("raw-missing-required-table", "raw", remove_raw("STK_STInfo.csv"), (r"STK_STInfo\.csv",)),
     Case("raw-missing-required-column", "raw", rename_header("FS_Combas.csv", "A001000000", "A001000001"),
-         (r"FS_Combas\.csv", r"A001000000")),
+         (r"FS_Combas_\d{4}-\d{4}_\d{8}\.csv", r"A001000000")),
     Case("raw-optional-table-absent", "raw", optional_table_absent, (), ok=True, until="ingest"),
     Case("raw-empty-text-is-missing", "raw", empty_text, (), ok=True, until="text_measures"),
     # --- a user's panel file ---

@@ -28,12 +28,15 @@ THREE_ROW = {  # file -> encoding
     "CG_Ybasic.csv": "utf-8",
 }
 ONE_ROW = {
-    "STK_STInfo.csv": "Stkcd,Year,Sttype",
+    "STK_STInfo.csv": "Stkcd,ShortName,Annoudt,Execudt,Chgtype",
     "FN_Fn052.csv": "Stkcd,Accper,Rank,CustomerName,SalesAmount,SalesRatio",
     "FN_Fn053.csv": "Stkcd,Accper,Rank,SupplierName,PurchaseAmount,PurchaseRatio",
     "CNRDS_Patent.csv": "Stkcd,AppNo,AppDate,PatentType,Applicants",
-    "SRDI_LittleGiants.csv": "Stkcd,Batch,BatchYear",
-    "Province_InnovEnv.csv": "Province,Year,InnovEnv",
+    "SRDI_LittleGiants.csv": "企业名称,省份,批次,BatchYear,RevokeYear",
+    "Province_InnovEnv.csv": "Province,ReportYear,InnovEnv",
+    "PT_LCRDSPENDING.csv": "证券代码,会计期间,研发投入金额,费用化研发投入,资本化研发投入",
+    "STK_LISTEDCOINFOANL.csv": "Symbol,ShortName,EndDate,IndustryCode,IndustryName,PROVINCE,EquityNature",
+    "FN_Subsidiary.csv": "Stkcd,SubsidiaryName,HoldingRatio",
     "LargeEnterprises.csv": "Name,Category",
 }
 FIRST_CODES = {
@@ -52,6 +55,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "raw"
     generate_demo(out, scale="tiny", seed=20250403)
     return out
+
+
+def at(demo: Path, name: str) -> Path:
+    """The file, or the first of a table split by year range (FS_Comins_2015-2019_20250403.csv)."""
+    path = demo / name
+    return path if path.exists() else sorted(demo.glob(name.replace(".csv", "_*.csv")))[0]
 
 
 def read3(path: Path, encoding: str) -> pd.DataFrame:
@@ -73,7 +82,7 @@ def latent(demo: Path) -> pd.DataFrame:
 
 def test_every_contract_file_exists_with_its_header_layout(demo: Path) -> None:
     for name, enc in THREE_ROW.items():
-        raw = (demo / name).read_bytes()
+        raw = at(demo, name).read_bytes()
         if enc == "utf-8" and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         text = raw.decode(enc)
@@ -84,12 +93,12 @@ def test_every_contract_file_exists_with_its_header_layout(demo: Path) -> None:
         if enc == "gb18030":
             with pytest.raises(UnicodeDecodeError):
                 raw.decode("utf-8")
-    assert "元" in (demo / "FS_Comins.csv").read_bytes().decode("gb18030").split("\n")[2]
+    assert "元" in (at(demo, "FS_Comins.csv")).read_bytes().decode("gb18030").split("\n")[2]
     for name, header in ONE_ROW.items():
         assert (demo / name).read_text(encoding="utf-8").split("\n")[0] == header, name
     xlsx = pd.read_excel(demo / "EN_EquityNatureAll.xlsx", dtype={"Symbol": str})
     assert list(xlsx.columns) == ["Symbol", "EndDate", "EquityNature"]
-    assert set(xlsx["EquityNature"]) <= {"国企", "民营", "外资", "其他"}
+    assert {"国企", "民营", "外资", "其他"} <= set(xlsx["EquityNature"])  # plus combined values (国家,央企)
     assert (demo / "truth.json").exists() and (demo / "manifest.json").exists()
     assert len(list((demo / "mdna").glob("*_*.txt"))) > 0
 
@@ -106,10 +115,10 @@ def test_stock_codes_are_six_digit_strings(demo: Path) -> None:
 
 
 def test_statements_have_parent_rows_quarters_and_opening_balances(demo: Path) -> None:
-    bal = read3(demo / "FS_Combas.csv", "gb18030")
+    bal = read3(at(demo, "FS_Combas.csv"), "gb18030")
     assert {"A", "B"} == set(bal["Typrep"])
     assert {"01-01", "03-31", "06-30", "09-30", "12-31"} == set(bal["Accper"].str[5:])
-    inc = read3(demo / "FS_Comins.csv", "gb18030")
+    inc = read3(at(demo, "FS_Comins.csv"), "gb18030")
     assert {"03-31", "06-30", "09-30", "12-31"} == set(inc["Accper"].str[5:])
     annual = bal[(bal["Typrep"] == "A") & bal["Accper"].str.endswith("12-31")]
     assert annual["A001000000"].between(5e7, 1e12).all()
@@ -122,9 +131,9 @@ def test_sample_filter_cases_exist(demo: Path) -> None:
     assert firms["Nnindcd"].isin(["J66", "J67", "J68", "J69"]).any()
     assert firms["Delistdt"].notna().any()
     st = read1(demo / "STK_STInfo.csv")
-    assert set(st["Sttype"]) == {"ST", "*ST"}
+    assert {"ST", "*ST"} <= set(st["Chgtype"])
     desig = read1(demo / "SRDI_LittleGiants.csv")
-    assert desig["BatchYear"].between(2019, 2023).all() and (desig["Batch"] == desig["BatchYear"] - 2018).all()
+    assert desig["BatchYear"].between(2019, 2023).all() and (desig["批次"] == desig["BatchYear"] - 2018).all()
 
 
 def test_default_scale_proportions() -> None:
@@ -159,7 +168,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(demo: Path, tmp_
     assert manifest == json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
     other = tmp_path / "other"
     generate_demo(other, scale="tiny", seed=7)
-    for name in ("FS_Comins.csv", "TRD_Co.csv", "CNRDS_Patent.csv", "truth_latent.parquet"):
+    for name in ("TRD_Co.csv", "CNRDS_Patent.csv", "truth_latent.parquet"):
         assert (other / name).read_bytes() != (demo / name).read_bytes(), name
 
 
@@ -241,8 +250,16 @@ def truth_years(demo: Path) -> list[int]:
 
 
 def test_statement_ratios_equal_latent_srdi(demo: Path, latent: pd.DataFrame) -> None:
-    inc = read3(demo / "FS_Comins.csv", "gb18030")
+    parts = [read3(f, "gb18030") for f in sorted(demo.glob("FS_Comins_*.csv"))]  # 2nd file: lower-case codes
+    inc = pd.concat([p.set_axis(parts[0].columns, axis=1) for p in parts])
+    inc["Stkcd"] = inc["Stkcd"].astype(str).str.zfill(6)  # 'stkcd' of the lower-cased file read as a number
+    inc = inc.drop_duplicates()  # the overlap year is in both files
     inc = inc[(inc["Typrep"] == "A") & inc["Accper"].str.endswith("12-31")]
+    rd = pd.read_csv(demo / "PT_LCRDSPENDING.csv", dtype={"证券代码": str}).rename(
+        columns={"证券代码": "Stkcd", "会计期间": "Accper"})
+    inc = inc.merge(rd[["Stkcd", "Accper", "费用化研发投入"]], on=["Stkcd", "Accper"], how="left", validate="1:1")
+    assert inc.loc[inc["Accper"] < "2018", "B001216000"].isna().all()  # no statement line before 2018
+    inc["B001216000"] = inc["B001216000"].fillna(inc["费用化研发投入"])
     mb = read3(demo / "FN_MainBusiness.csv", "utf-8")
     mb = mb[(mb["Typrep"] == "A") & mb["Accper"].str.endswith("12-31")]
     df = inc.merge(mb[["Stkcd", "Accper", "Fn05401"]], on=["Stkcd", "Accper"], validate="1:1")

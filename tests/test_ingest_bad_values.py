@@ -231,7 +231,7 @@ def test_optional_table_header_only_or_absent_is_fine(tmp_path):
     (tmp_path / "raw" / "STK_STInfo.csv").unlink()
     report = ingest_raw(tmp_path / "raw", mapping, tmp_path / "interim")
     got = pd.read_parquet(tmp_path / "interim" / "designation.parquet")
-    assert got.empty and list(got.columns) == ["stkcd", "batch", "batch_year"]
+    assert got.empty and list(got.columns) == ["stkcd", "batch", "batch_year", "revoke_year", "matched_by"]
     assert report["tables"]["designation"]["rows_read"] == 0 and report["tables"]["designation"]["found"]
     assert report["tables"]["st_status"]["found"] is False
 

@@ -38,13 +38,20 @@ def raw_table_paths(raw_dir: str | Path, mapping_path: str | Path) -> list[str]:
     """The raw files the mapping names, so a changed export reruns ingestion.
 
     A table marked `required: false` is listed only when its file is there: an absent optional table is not a
-    missing input (ingestion gives it an empty interim table), and once added it reruns ingestion.
+    missing input (ingestion gives it an empty interim table), and once added it reruns ingestion. A table whose
+    `file` is a pattern (FS_Comins*.csv) lists every matching file; a required pattern that matches nothing is
+    listed as written, so Snakemake reports it missing.
     """
     with Path(mapping_path).open(encoding="utf-8") as fh:
         mapping = yaml.safe_load(fh)
     paths = []
     for spec in mapping["tables"].values():
-        path = Path(raw_dir) / spec["file"]
+        pattern = str(spec["file"])
+        if set("*?[") & set(pattern):
+            found = sorted(str(p) for p in Path(raw_dir).glob(pattern) if p.is_file())
+            paths += found or ([str(Path(raw_dir) / pattern)] if spec.get("required", True) else [])
+            continue
+        path = Path(raw_dir) / pattern
         if spec.get("required", True) or path.exists():
             paths.append(str(path))
     return sorted(paths)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from srdi.demo import keywords as kw
+from srdi.demo import messy
 from srdi.demo import names as nm
 from srdi.demo.dgp import MISSING_REPORT_SHARE, NEG_RATES, OVERLAP_SHARE, Sim, simulate
 from srdi.demo.did_truth import did_truth
@@ -30,13 +31,10 @@ from srdi.demo.relations import build_relations
 from srdi.demo.scales import BURN_IN, Scale, get_scale
 from srdi.demo.statements import build_statements
 from srdi.demo.tables import (
-    designation_table,
-    firm_table,
     governance_table,
     large_firm_table,
     ownership_natures,
     ownership_table,
-    st_table,
 )
 from srdi.demo.texts import render_mdna
 from srdi.demo.writers import sha256_file, write_csmar_csv, write_plain_csv, write_xlsx
@@ -45,7 +43,7 @@ from srdi.demo.writers import sha256_file, write_csmar_csv, write_plain_csv, wri
 # component at the end never changes the others' draws.
 COMPONENTS: tuple[str, ...] = (
     "firms", "effects", "env", "channels", "chain", "digital", "mentions", "outcomes", "designation",
-    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts",
+    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts", "messy",
 )
 
 # Latent firm-year columns written to truth_latent.parquet (see docs/demo_dgp.md for definitions).
@@ -192,15 +190,28 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
         write_plain_csv(out / name, frame)
         written.append(name)
 
+    rng = streams["messy"]  # every export quirk (messy.py) draws from this stream only
     sim.a["nature"] = ownership_natures(streams["ownership"], sim)
-    csmar("TRD_Co.csv", firm_table(sim), "gb18030")
-    write_xlsx(out / "EN_EquityNatureAll.xlsx", ownership_table(sim))
+    trd, info = messy.firm_tables(rng, sim)
+    csmar("TRD_Co.csv", trd, "gb18030")
+    plain("STK_LISTEDCOINFOANL.csv", info)
+    own = ownership_table(sim)
+    own["EquityNature"] = messy.ownership_values(rng, own["EquityNature"].to_numpy())
+    write_xlsx(out / "EN_EquityNatureAll.xlsx", own)
     written.append("EN_EquityNatureAll.xlsx")
-    plain("STK_STInfo.csv", st_table(sim))
+    plain("STK_STInfo.csv", messy.st_events(rng, sim))
     fs = build_statements(streams["statements"], sim)
-    csmar("FS_Combas.csv", fs["balance"], "gb18030")
-    csmar("FS_Comins.csv", fs["income"], "gb18030")
-    csmar("FS_Comscfd.csv", fs["cashflow"], "utf-8-sig")
+    fs["income"], rd_rows = messy.income_rd(rng, fs["income"])
+    fs["income"] = messy.blank(rng, fs["income"], "B001209000", messy.RATES["selling_blank"])
+    fs["balance"] = messy.blank(rng, fs["balance"], "A001218000", messy.RATES["intangible_blank"])
+    plain("PT_LCRDSPENDING.csv", messy.rd_table(rng, rd_rows))
+    years = list(sim.scale.years)
+    for stem, key, encoding in (("FS_Combas", "balance", "gb18030"), ("FS_Comins", "income", "gb18030"),
+                                ("FS_Comscfd", "cashflow", "utf-8-sig")):
+        for j, (infix, part) in enumerate(messy.split_by_years(fs[key], "Accper", years)):
+            name = f"{stem}_{infix}.csv"
+            write_csmar_csv(out / name, part, encoding, lower=key == "income" and j == 1)
+            written.append(name)
     csmar("FN_MainBusiness.csv", fs["main_business"], "utf-8")
     csmar("CG_Ybasic.csv", governance_table(streams["governance"], sim), "utf-8")
     ordinary = nm.ordinary_company_names(streams["names"], max(600, 3 * len(sim.firms)))
@@ -208,8 +219,11 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
     plain("FN_Fn052.csv", rel["customers"])
     plain("FN_Fn053.csv", rel["suppliers"])
     plain("CNRDS_Patent.csv", rel["patents"])
-    plain("SRDI_LittleGiants.csv", designation_table(sim))
-    plain("Province_InnovEnv.csv", sim.env)
+    unlisted = nm.ordinary_company_names(rng, int(1.2 * messy.RATES["unlisted_per_listed"] * len(sim.firms)))
+    giants, subsidiaries = messy.little_giants(rng, sim, unlisted)
+    plain("SRDI_LittleGiants.csv", giants)
+    plain("FN_Subsidiary.csv", subsidiaries)
+    plain("Province_InnovEnv.csv", messy.innovation_index(rng, sim.env))
     plain("LargeEnterprises.csv", large_firm_table())
     written += _write_texts(out, sim, streams["texts"])
     latent = _latent_frame(sim)

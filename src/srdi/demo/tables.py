@@ -9,11 +9,6 @@ from srdi.demo import names as nm
 from srdi.demo.dgp import Sim
 
 
-def firm_table(sim: Sim) -> pd.DataFrame:
-    cols = ["Stkcd", "Stknme", "Conme", "Nnindcd", "Nnindnme", "PROVINCE", "Estbdt", "Listdt", "Delistdt"]
-    return sim.firms[cols].copy()
-
-
 def ownership_natures(rng: np.random.Generator, sim: Sim) -> np.ndarray:
     """(N, K) ownership nature: firm-level draw, about 3% of firms switch once (e.g. a takeover)."""
     firms = sim.firms
@@ -67,27 +62,6 @@ def governance_table(rng: np.random.Generator, sim: Sim) -> pd.DataFrame:
             "Shrcr1": np.round(top1[ii, kk], 2) + 0.0,
         }
     )
-
-
-def st_table(sim: Sim) -> pd.DataFrame:
-    ii, kk = np.nonzero(sim.written & (sim.a["st"] != ""))
-    out = pd.DataFrame(
-        {"Stkcd": sim.firms["Stkcd"].to_numpy()[ii], "Year": sim.years[kk], "Sttype": sim.a["st"][ii, kk]}
-    )
-    return out.sort_values(["Stkcd", "Year"], kind="stable").reset_index(drop=True)
-
-
-def designation_table(sim: Sim) -> pd.DataFrame:
-    batch_year = sim.a["batch_year"][:, 0]
-    sel = batch_year > 0
-    out = pd.DataFrame(
-        {
-            "Stkcd": sim.firms["Stkcd"].to_numpy()[sel],
-            "Batch": batch_year[sel] - 2018,
-            "BatchYear": batch_year[sel],
-        }
-    )
-    return out.sort_values(["Batch", "Stkcd"], kind="stable").reset_index(drop=True)
 
 
 def large_firm_table() -> pd.DataFrame:

@@ -75,10 +75,12 @@ def _csv_body(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, header=False, lineterminator="\n")
 
 
-def write_csmar_csv(path: Path, frame: pd.DataFrame, encoding: str) -> None:
-    """Three header rows (field code; Chinese label; unit) then data, as CSMAR exports them."""
+def write_csmar_csv(path: Path, frame: pd.DataFrame, encoding: str, lower: bool = False) -> None:
+    """Three header rows (field code; Chinese label; unit) then data, as CSMAR exports them; `lower` writes the
+    codes lower-cased, as some export tools and re-saved files do."""
     cols = list(frame.columns)
-    head = [",".join(cols), ",".join(LABELS[c][0] for c in cols), ",".join(LABELS[c][1] for c in cols)]
+    codes = [c.lower() for c in cols] if lower else cols
+    head = [",".join(codes), ",".join(LABELS[c][0] for c in cols), ",".join(LABELS[c][1] for c in cols)]
     text = "\n".join(head) + "\n" + _csv_body(frame)
     path.write_bytes(text.encode(encoding))
 

@@ -8,6 +8,7 @@ from .mapping import ColumnSpec, TableSpec
 from .parsing import to_date, to_number
 
 ROW = "_row"  # file row number, carried through cleaning so later errors can still name rows
+FILE = "_file"  # the file a row came from, when a table is stacked from several files
 
 
 def _convert(series: pd.Series, col: ColumnSpec) -> pd.Series:
@@ -18,7 +19,8 @@ def _convert(series: pd.Series, col: ColumnSpec) -> pd.Series:
         out = to_number(series)
         if col.scale is not None:
             return out * col.scale
-        return out.round().astype("Int64")
+        out = out.round().astype("Int64")
+        return out + col.offset if col.offset else out
     if col.dtype == "date":
         return to_date(series).astype("datetime64[ns]")
     out = series.astype(object)
@@ -35,4 +37,6 @@ def to_typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                                                                                dtype=object)
         out[col.name] = _convert(series, col)
     out[ROW] = frame.index.astype("int64")
+    if FILE in frame.columns:
+        out[FILE] = frame[FILE].to_numpy()
     return out.reset_index(drop=True)

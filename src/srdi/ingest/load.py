@@ -1,4 +1,10 @@
-"""Read, validate and clean one raw table; problems come back as IngestErrors, nothing is written."""
+"""Read, validate and clean one raw table; problems come back as IngestErrors, nothing is written.
+
+A table's `file` may be a pattern (FS_Comins*.csv): every matching file is read, validated on its own and
+stacked in name order. A row that repeats, cell for cell, a row of an earlier file is an overlap of two
+downloads (2011-2017 and 2017-2023) and is dropped and counted; any other repeated key follows the
+table's `on_duplicate` rule (dedupe.py).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .convert import to_typed
-from .errors import IngestError, make_problem
+from .convert import FILE, to_typed
+from .dedupe import drop_overlaps, repeated_keys
+from .errors import IngestError, Problem, make_problem
 from .mapping import TableSpec
-from .readers import read_table
+from .readers import RawTable, read_table
 from .schemas import validate_raw
 from .tables import clean_table
+
+# Counts a cleaner reports that are not dropped rows: what a rule of the mapping did.
+RULE_COUNTS = frozenset({"events_read", "combined_values_decoded", "province_not_recognised"})
 
 
 @dataclass
@@ -28,15 +38,26 @@ class LoadedTable:
     rows_read: int
     dropped: dict[str, int] = field(default_factory=dict)
     found: bool = True
+    files: list[str] = field(default_factory=list)
+    renamed_headers: dict[str, str] = field(default_factory=dict)
+    overlap_rows: int = 0
+    duplicate_rule: str = "error"
+    duplicate_rows: int = 0
+    rules: dict[str, int] = field(default_factory=dict)
 
     def report(self) -> dict[str, object]:
         return {
             "file": self.file,
+            "files": self.files,
             "found": self.found,
             "format": self.fmt,
             "encoding": self.encoding,
             "header_rows": self.header_rows,
+            "renamed_headers": dict(sorted(self.renamed_headers.items())),
             "rows_read": self.rows_read,
+            "overlap_rows_dropped": self.overlap_rows,
+            "duplicate_keys": {"rule": self.duplicate_rule, "rows_dropped": self.duplicate_rows},
+            "rules": dict(sorted(self.rules.items())),
             "dropped": dict(sorted(self.dropped.items())),
             "rows_kept": len(self.frame),
         }
@@ -46,24 +67,73 @@ def _empty_raw(spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({c.code: pd.Series([], dtype=object) for c in spec.columns})
 
 
-def load_table(raw_dir: str | Path, spec: TableSpec) -> LoadedTable:
-    """Read `raw_dir/<spec.file>`, validate it against the mapping, and clean it; raise IngestError."""
-    path = Path(raw_dir) / spec.file
-    file = spec.file
-    if not path.is_file():
-        if spec.required:
-            raise IngestError([make_problem(file, spec.key, f"file not found in {Path(raw_dir)} (required "
-                                            "by the mapping; set required: false to run without it)")])
-        frame, _ = clean_table(to_typed(_empty_raw(spec), spec), spec, file)
-        return LoadedTable(spec.key, frame, file, None, None, None, 0, found=False)
+def table_files(raw_dir: Path, spec: TableSpec) -> list[Path]:
+    """The files of a table: `file` itself, or every file its pattern matches, sorted by name."""
+    if spec.is_glob:
+        return sorted(p for p in raw_dir.glob(spec.file) if p.is_file())
+    path = raw_dir / spec.file
+    return [path] if path.is_file() else []
+
+
+def _read_all(paths: list[Path], spec: TableSpec) -> tuple[list[RawTable], list[Problem]]:
     dtypes = {c.code: c.dtype for c in spec.columns}
     allowed = {c.code: [str(a) for a in c.allowed] for c in spec.columns if c.allowed is not None}
-    raw = read_table(path, spec.header_rows, spec.encoding, dtypes, table=spec.key, allowed=allowed)
-    problems = validate_raw(raw.frame, spec, file)
-    if raw.frame.empty and spec.required:  # else every table downstream is empty and a model fails, unnamed
-        what = "has no data rows" if raw.fmt == "parquet" else "has header rows but no data rows"
-        problems.insert(0, make_problem(file, spec.key, what))
+    raws: list[RawTable] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            raw = read_table(path, spec.header_rows, spec.encoding, dtypes, table=spec.key, allowed=allowed,
+                             header_map=spec.header_map())
+        except IngestError as exc:
+            problems += exc.problems
+            continue
+        problems += validate_raw(raw.frame, spec, raw.file, check_unique=False)
+        raws.append(raw)
+    return raws, problems
+
+
+def _stack(raws: list[RawTable], spec: TableSpec) -> pd.DataFrame:
+    codes = [c.code for c in spec.columns]
+    parts = []
+    for raw in raws:
+        part = raw.frame.reindex(columns=[c for c in codes if c in raw.frame.columns]).copy()
+        part[FILE] = raw.file
+        parts.append(part)
+    return pd.concat(parts) if parts else _empty_raw(spec).assign(**{FILE: pd.Series([], dtype=object)})
+
+
+def load_table(raw_dir: str | Path, spec: TableSpec) -> LoadedTable:
+    """Read the file(s) of `spec`, validate them against the mapping, stack and clean; raise IngestError."""
+    raw_dir = Path(raw_dir)
+    file = spec.file
+    paths = table_files(raw_dir, spec)
+    if not paths:
+        if spec.required:
+            what = "no file matches this pattern" if spec.is_glob else "file not found"
+            raise IngestError([make_problem(file, spec.key, f"{what} in {raw_dir} (required by the mapping; set "
+                                            "required: false to run without it)")])
+        frame, _ = clean_table(to_typed(_empty_raw(spec), spec), spec, file)
+        return LoadedTable(spec.key, frame, file, None, None, None, 0, found=False,
+                           duplicate_rule=spec.on_duplicate)
+    raws, problems = _read_all(paths, spec)
+    stacked = _stack(raws, spec)
+    rows_read = len(stacked)
+    if stacked.empty and spec.required and raws:  # else every table downstream is empty, unnamed
+        header_only = raws and raws[0].fmt != "parquet"
+        what = "has header rows but no data rows" if header_only else "has no data rows"
+        problems.insert(0, make_problem(", ".join(r.file for r in raws), spec.key, what))
+    stacked, overlaps = drop_overlaps(stacked, [c.code for c in spec.columns])
+    n_dup = 0
+    if spec.unique:
+        stacked, problems_dup, n_dup = repeated_keys(stacked, spec, [spec.by_name(n).code for n in spec.unique])
+        problems += problems_dup
     if problems:
         raise IngestError(problems)
-    frame, dropped = clean_table(to_typed(raw.frame, spec), spec, file)
-    return LoadedTable(spec.key, frame, file, raw.fmt, raw.encoding, raw.header_rows, len(raw.frame), dropped)
+    frame, counts = clean_table(to_typed(stacked, spec), spec, file)
+    n_dup += counts.pop("duplicate_key", 0)
+    rules = {k: counts.pop(k) for k in list(counts) if k in RULE_COUNTS}
+    renamed = {h: c for r in raws for h, c in r.renamed.items()}
+    first = raws[0]
+    return LoadedTable(spec.key, frame, file, first.fmt, first.encoding, first.header_rows, rows_read, counts,
+                       files=[r.file for r in raws], renamed_headers=renamed, overlap_rows=overlaps,
+                       duplicate_rule=spec.on_duplicate, duplicate_rows=n_dup, rules=rules)

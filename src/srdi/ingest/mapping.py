@@ -29,11 +29,19 @@ TABLE_KEYS = (
     "designation",
     "innovation_env",
     "large_firms",
+    "rd_spending",
+    "firm_info",
+    "subsidiaries",
 )
+DUPLICATE_RULES = ("error", "first", "last")
+ST_RULES = ("year_end", "any")
 _TABLE_FIELDS = {
     "file", "header_rows", "encoding", "required", "unique", "columns", "statement", "soe_values",
+    "on_duplicate", "st_rule", "nature_codes",
 }
-_COLUMN_FIELDS = {"name", "dtype", "required", "nullable", "scale", "min", "max", "allowed", "recode"}
+_COLUMN_FIELDS = {"name", "dtype", "required", "nullable", "scale", "min", "max", "allowed", "recode", "aliases",
+                  "offset"}
+GLOB_CHARS = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class ColumnSpec:
     max: float | None = None
     allowed: tuple[Any, ...] | None = None
     recode: dict[str, str] | None = None
+    aliases: tuple[str, ...] = ()  # other headers of this field (a Chinese label, another code)
+    offset: int = 0  # added to an int column after reading (a report year -> the data year it describes)
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,22 @@ class TableSpec:
     unique: tuple[str, ...] = ()
     soe_values: tuple[str, ...] = ()
     columns: tuple[ColumnSpec, ...] = field(default_factory=tuple)
+    on_duplicate: str = "error"  # a repeated key: error, or keep the first / last row (file order, then row)
+    st_rule: str = "year_end"  # st_status only: which events make a firm-year ST
+    nature_codes: dict[str, str] = field(default_factory=dict)  # ownership only: part of a value -> nature
+
+    @property
+    def is_glob(self) -> bool:
+        """`file` is a pattern (FS_Comins*.csv): every matching file is read and stacked."""
+        return bool(GLOB_CHARS & set(self.file))
+
+    def header_map(self) -> dict[str, str]:
+        """Case-folded header or alias -> field code, the rule read_table renames a file's headers by."""
+        out: dict[str, str] = {}
+        for col in self.columns:
+            for label in (col.code, *col.aliases):
+                out.setdefault(label.strip().casefold(), col.code)
+        return out
 
     def by_name(self, name: str) -> ColumnSpec:
         for col in self.columns:
@@ -89,6 +115,12 @@ def _column(path: str, key: str, code: str, raw: Any) -> ColumnSpec:
         raise _bad(path, f"tables.{key}.columns.{code}: dtype {raw['dtype']!r} is not one of {DTYPES}")
     allowed = raw.get("allowed")
     recode = raw.get("recode")
+    offset = raw.get("offset", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool) or (offset and raw["dtype"] != "int"):
+        raise _bad(path, f"tables.{key}.columns.{code}.offset: {offset!r} must be an integer on an int column")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list):
+        raise _bad(path, f"tables.{key}.columns.{code}.aliases: expected a list of header names")
     return ColumnSpec(
         code=str(code),
         name=str(raw["name"]),
@@ -100,6 +132,8 @@ def _column(path: str, key: str, code: str, raw: Any) -> ColumnSpec:
         max=None if raw.get("max") is None else float(raw["max"]),
         allowed=None if allowed is None else tuple(allowed),
         recode=None if recode is None else {str(k): str(v) for k, v in recode.items()},
+        aliases=tuple(str(a) for a in aliases),
+        offset=offset,
     )
 
 
@@ -125,6 +159,18 @@ def _table(path: str, key: str, raw: Any) -> TableSpec:
     missing = [u for u in unique if u not in names]
     if missing:
         raise _bad(path, f"tables.{key}.unique: {missing} are not pipeline names of this table")
+    on_duplicate = raw.get("on_duplicate", "error")
+    if on_duplicate not in DUPLICATE_RULES:
+        raise _bad(path, f"tables.{key}.on_duplicate: {on_duplicate!r} is not one of {DUPLICATE_RULES}")
+    st_rule = raw.get("st_rule", "year_end")
+    if st_rule not in ST_RULES:
+        raise _bad(path, f"tables.{key}.st_rule: {st_rule!r} is not one of {ST_RULES}")
+    headers: dict[str, str] = {}
+    for col in columns:
+        for label in (col.code, *col.aliases):
+            other = headers.setdefault(label.strip().casefold(), col.code)
+            if other != col.code:
+                raise _bad(path, f"tables.{key}: header {label!r} would name both {other} and {col.code}")
     return TableSpec(
         key=key,
         file=str(raw["file"]),
@@ -135,6 +181,9 @@ def _table(path: str, key: str, raw: Any) -> TableSpec:
         unique=unique,
         soe_values=tuple(raw.get("soe_values", ())),
         columns=columns,
+        on_duplicate=on_duplicate,
+        st_rule=st_rule,
+        nature_codes={str(k): str(v) for k, v in (raw.get("nature_codes") or {}).items()},
     )
 
 

@@ -107,6 +107,20 @@ def patent_counts(patents: pd.DataFrame, firms: pd.DataFrame, large_names: froze
     return pats.groupby(KEY, as_index=False)[cols].sum()
 
 
+def by_year_info(p: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    """Province and industry of each firm-year from the annual basic-information table where it has the
+    firm-year, else the firm table's (latest) values; `info_source` says which."""
+    cols = ["province", "industry_code", "industry_name"]
+    info = info[[*KEY, *cols]].dropna(subset=["year"]).astype({"year": "int64"})
+    assert_unique(info, KEY, "firm_info.parquet")
+    merged = p.merge(info.rename(columns={c: f"_{c}" for c in cols}), on=KEY, how="left", validate="one_to_one")
+    has = merged["_industry_code"].notna() | merged["_province"].notna()
+    for c in cols:
+        merged[c] = merged.pop(f"_{c}").where(has, merged[c])
+    merged["info_source"] = np.where(has, "firm_info", "firms")
+    return merged
+
+
 def _add_ratios(p: pd.DataFrame) -> pd.DataFrame:
     p["lev"] = _ratio(p["total_liabilities"], p["total_assets"])
     p["size"] = _log_pos(p["total_assets"])
@@ -136,6 +150,7 @@ def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.Pat
     p = _left(p, _read(d, "main_business"), KEY, ["main_revenue"], "main_business.parquet")
     firm_cols = ["industry_code", "industry_name", "province", "found_date", "list_date", "delist_date"]
     p = _left(p, firms, ["stkcd"], firm_cols, "firms.parquet")
+    p = by_year_info(p, _read(d, "firm_info"))
     p.insert(p.columns.get_loc("industry_code") + 1, "industry_sector",
              p["industry_code"].astype("str").str[:1].str.upper())
     p = _left(p, _read(d, "ownership"), KEY, ["ownership", "soe"], "ownership.parquet")
@@ -150,9 +165,11 @@ def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.Pat
         p[col] = p[col].astype("float64")
     env = _read(d, "innovation_env")
     p = _left(p, env, ["province", "year"], ["innov_env"], "innovation_env.parquet")
-    des = _read(d, "designation").rename(columns={"batch_year": "designation_year"})
-    p = _left(p, des, ["stkcd"], ["designation_year"], "designation.parquet")
+    des = _read(d, "designation").rename(columns={"batch_year": "designation_year",
+                                                   "revoke_year": "designation_revoked_year"})
+    p = _left(p, des, ["stkcd"], ["designation_year", "designation_revoked_year"], "designation.parquet")
     p["designation_year"] = p["designation_year"].astype("float64")
+    p["designation_revoked_year"] = p["designation_revoked_year"].astype("float64")
     p["srdi_designated"] = (p["year"] >= p["designation_year"]).astype("int64")
     p = _add_ratios(p)
 

@@ -56,23 +56,25 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
     return checks
 
 
-def build_schema(spec: TableSpec, present: list[str] | None = None) -> pa.DataFrameSchema:
-    """Schema over source field codes; `unique` is checked only if all its columns are present."""
+def build_schema(spec: TableSpec, present: list[str] | None = None, check_unique: bool = True
+                 ) -> pa.DataFrameSchema:
+    """Schema over source field codes; `unique` is checked only if all its columns are present (and
+    `check_unique`: the loader checks keys itself across stacked files, dedupe.py)."""
     columns = {
         col.code: pa.Column(checks=_checks(col), nullable=col.nullable, required=col.required, coerce=False)
         for col in spec.columns
     }
     unique = [spec.by_name(n).code for n in spec.unique]
-    if present is not None and not set(unique) <= set(present):
+    if not check_unique or (present is not None and not set(unique) <= set(present)):
         unique = []
     return pa.DataFrameSchema(
         columns, unique=unique or None, report_duplicates="all", strict=False, name=spec.key
     )
 
 
-def validate_raw(frame: pd.DataFrame, spec: TableSpec, file: str) -> list[Problem]:
+def validate_raw(frame: pd.DataFrame, spec: TableSpec, file: str, check_unique: bool = True) -> list[Problem]:
     """Run the schema lazily and turn pandera's failure cases into Problems naming rows and values."""
-    schema = build_schema(spec, list(frame.columns))
+    schema = build_schema(spec, list(frame.columns), check_unique)
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..atomic import write_json, write_parquet
 from .errors import IngestError, Problem
+from .links import fill_rd, match_designations
 from .load import LoadedTable, load_table
 from .mapping import load_mapping
 
@@ -31,9 +32,16 @@ def ingest_raw(
             problems.extend(exc.problems)
     if problems:
         raise IngestError(problems)
+    links: dict[str, dict[str, int]] = {}
+    income, links["rd"] = fill_rd(loaded["income"].frame, loaded["rd_spending"].frame)
+    loaded["income"].frame = income
+    designation, links["designation"] = match_designations(
+        loaded["designation"].frame, loaded["firms"].frame, loaded["subsidiaries"].frame)
+    loaded["designation"].frame = designation
     mdna = raw_dir / MDNA_DIR
     report: dict[str, Any] = {
         "tables": {key: table.report() for key, table in loaded.items()},
+        "links": links,
         "mdna": {"dir": MDNA_DIR, "txt_files": sum(1 for _ in mdna.glob("*.txt")) if mdna.is_dir() else 0},
     }
     for key, table in loaded.items():

@@ -6,15 +6,20 @@ cleaning is an IngestError naming the file rows involved.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pandas as pd
 
-from .convert import ROW
+from .convert import FILE, ROW
+from .dedupe import duplicate_problems, keep_rule
 from .errors import IngestError, make_problem
 from .mapping import TableSpec
 from .partners import normalize_name, split_applicants
+from .provinces import canonical_provinces
+from .st_events import SEVERITY, st_years
 
+_NATURE_SPLIT = re.compile(r"[,，、;；/]")
 CONSOLIDATED = "A"  # Typrep of the consolidated statement; B is the parent company alone
 ANNUAL_MONTH_DAY = (12, 31)
 
@@ -22,16 +27,22 @@ Dropped = dict[str, int]
 Cleaner = Callable[[pd.DataFrame, TableSpec, str], tuple[pd.DataFrame, Dropped]]
 
 
-def require_unique(frame: pd.DataFrame, keys: list[str], file: str, table: str) -> None:
-    """Raise IngestError naming the file rows (and key values) of every repeated key."""
-    dup = frame.duplicated(subset=keys, keep=False)
+def require_unique(frame: pd.DataFrame, keys: list[str], file: str, spec: TableSpec,
+                   dropped: Dropped | None = None) -> pd.DataFrame:
+    """Apply the table's duplicate rule to a key that repeats after cleaning (two EndDates in one year):
+    `error` raises an IngestError naming the file rows and key values; `first` / `last` keep one row per key
+    in stacking order and add the others to dropped['duplicate_key']."""
+    kept, dup = keep_rule(frame, keys, spec.on_duplicate)
     if not dup.any():
-        return
-    bad = frame.loc[dup].sort_values(ROW)
-    values = [tuple(_plain(r[k]) for k in keys) for _, r in bad.iterrows()]
-    raise IngestError([make_problem(
-        file, table, f"duplicate {'/'.join(keys)} after cleaning (each may appear once)",
-        column=", ".join(keys), rows=bad[ROW].tolist(), values=values)])
+        return frame
+    if spec.on_duplicate == "error":
+        shown = frame.assign(**{k: frame[k].map(_plain) for k in keys})
+        what = (f"duplicate {'/'.join(keys)} after cleaning (each may appear once; set on_duplicate: first or "
+                "last in the mapping to keep one row per key)")
+        raise IngestError(duplicate_problems(shown, dup, frame[ROW], keys, spec, what, ", ".join(keys), None))
+    if dropped is not None:
+        dropped["duplicate_key"] = dropped.get("duplicate_key", 0) + len(frame) - len(kept)
+    return kept
 
 
 def _plain(value: object) -> object:
@@ -46,7 +57,7 @@ def _year(dates: pd.Series) -> pd.Series:
 
 def _finish(frame: pd.DataFrame, drop: list[str], order: list[str]) -> pd.DataFrame:
     """Drop consumed columns and the row tracker, sort deterministically, fix string dtypes."""
-    out = frame.drop(columns=[c for c in [*drop, ROW] if c in frame.columns])
+    out = frame.drop(columns=[c for c in [*drop, ROW, FILE] if c in frame.columns])
     out = out.sort_values(order, kind="mergesort").reset_index(drop=True)
     for col in out.columns:
         if out[col].dtype == object:
@@ -65,23 +76,53 @@ def clean_statement(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd
     }
     out = frame.loc[~parent & annual].copy()
     out.insert(1, "year", _year(out["period_end"]))
-    require_unique(out, ["stkcd", "year"], file, spec.key)
+    out = require_unique(out, ["stkcd", "year"], file, spec, dropped)
     return _finish(out, ["period_end", "statement_type", "short_name"], ["stkcd", "year"]), dropped
 
 
 def clean_firms(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
-    require_unique(frame, ["stkcd"], file, spec.key)
-    return _finish(frame, [], ["stkcd"]), {}
+    """One row per firm; province in its full official spelling (provinces.py)."""
+    dropped: Dropped = {}
+    out = require_unique(frame, ["stkcd"], file, spec, dropped)
+    out = out.assign(province=canonical_provinces(out["province"])[0])
+    return _finish(out, [], ["stkcd"]), dropped
+
+
+def decode_natures(values: pd.Series, spec: TableSpec, file: str, rows: pd.Series
+                   ) -> tuple[pd.Series, pd.Series, int]:
+    """Ownership nature and soe from values that may combine several natures ('国家,央企', '民营、外资').
+
+    Each part is decoded by `nature_codes` (a part not listed is an error naming the rows); soe = 1 if any part
+    decodes to one of `soe_values`, and the nature is then the first of `soe_values`; otherwise the nature of
+    the first part. Returns ownership, soe (missing where the value is blank) and how many values combined
+    several parts."""
+    codes = spec.nature_codes
+    uniq = pd.unique(values.dropna())
+    parts = {v: [q.strip() for q in _NATURE_SPLIT.split(str(v)) if q.strip()] for v in uniq}
+    unknown = sorted({q for ps in parts.values() for q in ps if codes and q not in codes})
+    if unknown:
+        bad = values.isin([v for v, ps in parts.items() if any(q in unknown for q in ps)]).to_numpy()
+        raise IngestError([make_problem(
+            file, spec.key, f"ownership value(s) with parts not in nature_codes: {unknown} (add them to the "
+            "mapping's nature_codes)", column="ownership", rows=rows[bad].tolist(), values=values[bad].tolist())])
+    soe_values = list(spec.soe_values)
+    decoded = {v: [codes.get(q, q) for q in ps] for v, ps in parts.items()}
+    is_soe = {v: any(d in soe_values for d in ds) for v, ds in decoded.items()}
+    nature = {v: (soe_values[0] if is_soe[v] else ds[0]) if ds else None for v, ds in decoded.items()}
+    ownership = values.map(nature).astype(object).where(values.notna(), None)
+    soe = values.map(is_soe).astype("boolean").astype("Int64").where(values.notna(), pd.NA)
+    combined = int(values.map({v: len(ps) > 1 for v, ps in parts.items()}).fillna(False).astype(bool).sum())
+    return ownership, soe, combined
 
 
 def clean_ownership(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
-    """year from EndDate; soe = 1 if the nature is in `soe_values` (国企), else 0; missing if blank."""
+    """year from EndDate; ownership and soe decoded from possibly combined values (decode_natures)."""
     out = frame.copy()
     out.insert(1, "year", _year(out["end_date"]))
-    soe = out["ownership"].isin(list(spec.soe_values)).astype("Int64")
-    out["soe"] = soe.where(out["ownership"].notna(), pd.NA)
-    require_unique(out, ["stkcd", "year"], file, spec.key)
-    return _finish(out, ["end_date"], ["stkcd", "year"]), {}
+    out["ownership"], out["soe"], combined = decode_natures(out["ownership"], spec, file, out[ROW])
+    dropped: Dropped = {"combined_values_decoded": combined}
+    out = require_unique(out, ["stkcd", "year"], file, spec, dropped)
+    return _finish(out, ["end_date"], ["stkcd", "year"]), dropped
 
 
 def clean_governance(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
@@ -90,16 +131,18 @@ def clean_governance(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[p
     out.insert(1, "year", _year(out["report_date"]))
     code = out["duality_code"]
     out["duality"] = (code == 1).astype("Int64").where(code.notna(), pd.NA)
-    require_unique(out, ["stkcd", "year"], file, spec.key)
-    return _finish(out, ["report_date", "duality_code"], ["stkcd", "year"]), {}
+    dropped: Dropped = {}
+    out = require_unique(out, ["stkcd", "year"], file, spec, dropped)
+    return _finish(out, ["report_date", "duality_code"], ["stkcd", "year"]), dropped
 
 
 def clean_partners(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
     """Top-5 customers or suppliers: one row per firm-year-rank, year from Accper."""
     out = frame.copy()
     out.insert(1, "year", _year(out["period_end"]))
-    require_unique(out, ["stkcd", "year", "rank"], file, spec.key)
-    return _finish(out, ["period_end"], ["stkcd", "year", "rank"]), {}
+    dropped: Dropped = {}
+    out = require_unique(out, ["stkcd", "year", "rank"], file, spec, dropped)
+    return _finish(out, ["period_end"], ["stkcd", "year", "rank"]), dropped
 
 
 def clean_patents(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
@@ -107,8 +150,9 @@ def clean_patents(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.D
     out = frame.copy()
     out.insert(out.columns.get_loc("app_date") + 1, "app_year", _year(out["app_date"]))
     out["applicants"] = out["applicants"].map(lambda t: ";".join(split_applicants(t)) or None)
-    require_unique(out, ["stkcd", "app_no"], file, spec.key)
-    return _finish(out, [], ["stkcd", "app_no"]), {}
+    dropped: Dropped = {}
+    out = require_unique(out, ["stkcd", "app_no"], file, spec, dropped)
+    return _finish(out, [], ["stkcd", "app_no"]), dropped
 
 
 def clean_large_firms(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
@@ -122,16 +166,65 @@ def clean_large_firms(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[
 
 def _keyed(keys: list[str]) -> Cleaner:
     def clean(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
-        require_unique(frame, keys, file, spec.key)
-        return _finish(frame, [], keys), {}
+        dropped: Dropped = {}
+        out = require_unique(frame, keys, file, spec, dropped)
+        return _finish(out, [], keys), dropped
 
     return clean
+
+
+def _by_year(date_col: str, provinces: bool = False) -> Cleaner:
+    """A firm-year table keyed by the calendar year of `date_col` (R&D table, annual basic information)."""
+    def clean(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
+        out = frame.copy()
+        out.insert(1, "year", _year(out[date_col]))
+        dropped: Dropped = {}
+        if provinces:
+            out["province"], dropped["province_not_recognised"] = canonical_provinces(out["province"])
+        out = require_unique(out.dropna(subset=["year"]), ["stkcd", "year"], file, spec, dropped)
+        return _finish(out, [date_col], ["stkcd", "year"]), dropped
+
+    return clean
+
+
+def clean_st_events(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
+    """Dated ST events -> firm-years under special treatment by the table's `st_rule` (st_events.py)."""
+    unknown = ~frame["st_status"].isin(list(SEVERITY)) & frame["st_status"].notna()
+    if unknown.any():
+        raise IngestError([make_problem(
+            file, spec.key, f"event types that the mapping's recode does not turn into one of {list(SEVERITY)}",
+            column="st_status", rows=frame.loc[unknown, ROW].tolist(),
+            values=frame.loc[unknown, "st_status"].tolist())])
+    dropped: Dropped = {}
+    events = require_unique(frame, ["stkcd", "event_date"], file, spec, dropped)
+    out = st_years(events, spec.st_rule)
+    dropped["events_read"] = len(events)
+    return _finish(out, [], ["stkcd", "year"]), dropped
+
+
+def clean_innovation_env(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
+    """Province names in one spelling (江苏 and 江苏省 are one province); `year` is the data year (the mapping's
+    `offset` turns a report year into the year the index describes)."""
+    out = frame.copy()
+    dropped: Dropped = {}
+    out["province"], dropped["province_not_recognised"] = canonical_provinces(out["province"])
+    out = require_unique(out, ["province", "year"], file, spec, dropped)
+    return _finish(out, [], ["province", "year"]), dropped
+
+
+def clean_names(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
+    """Little-giant list or subsidiaries: `name_norm` is the key names are matched on (designation.py)."""
+    out = frame.copy()
+    col = "name" if "name" in out.columns else "subsidiary_name"
+    out["name_norm"] = out[col].map(normalize_name)
+    order = [c for c in ("name_norm", "batch_year", "stkcd") if c in out.columns]
+    return _finish(out, [], order), {}
 
 
 CLEANERS: dict[str, Cleaner] = {
     "firms": clean_firms,
     "ownership": clean_ownership,
-    "st_status": _keyed(["stkcd", "year"]),
+    "st_status": clean_st_events,
     "balance": clean_statement,
     "income": clean_statement,
     "cashflow": clean_statement,
@@ -140,9 +233,12 @@ CLEANERS: dict[str, Cleaner] = {
     "customers": clean_partners,
     "suppliers": clean_partners,
     "patents": clean_patents,
-    "designation": _keyed(["stkcd"]),
-    "innovation_env": _keyed(["province", "year"]),
+    "designation": clean_names,
+    "innovation_env": clean_innovation_env,
     "large_firms": clean_large_firms,
+    "rd_spending": _by_year("end_date"),
+    "firm_info": _by_year("end_date", provinces=True),
+    "subsidiaries": clean_names,
 }
 
 

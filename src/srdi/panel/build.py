@@ -13,6 +13,7 @@ from srdi.atomic import write_csv, write_parquet
 from srdi.indices import composite_index
 from srdi.panel.codebook import codebook
 from srdi.panel.regions import add_regions
+from srdi.panel.sme import sme_flag
 from srdi.sample import SampleRules, construct_sample
 
 COINNOV_PARTS = ("ci_collab", "ci_data", "ci_chain", "ci_eco")
@@ -79,6 +80,7 @@ def build_panel(
     panel = merge_text(base, text)
     panel = add_alternative_dimensions(panel)
     panel = add_regions(panel)
+    panel = sme_flag(panel)  # MIIT 2011 size classes: a sample restriction (sample: "sme == 1") or a group
     rules = sample_rules(settings)
     # The composites' weights come from the firm-years that pass the structural filters (finance, ST, Lev);
     # the sample's `require` step may name the composites, so it runs after them.

@@ -1,0 +1,74 @@
+"""Repeated rows of a raw table: overlaps of split downloads, and repeated keys under the table's rule.
+
+- Overlap: a row equal, cell for cell, to a row of an earlier file of the same table (two downloads whose
+  year ranges overlap). Always dropped, and counted.
+- Repeated key: rows that share the table's `unique` key but are not overlaps. `on_duplicate: error` (the
+  default) stops ingestion naming the rows; `first` / `last` keep one row per key in stacking order (files by
+  name, then rows in the file) and count the rest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .convert import FILE
+from .errors import Problem, make_problem
+from .mapping import TableSpec
+
+
+def drop_overlaps(stacked: pd.DataFrame, codes: list[str]) -> tuple[pd.DataFrame, int]:
+    """Drop rows that repeat a row of an earlier file; returns the frame and how many were dropped."""
+    if stacked.empty or stacked[FILE].nunique() < 2:
+        return stacked, 0
+    cols = [c for c in codes if c in stacked.columns]
+    hashes = pd.util.hash_pandas_object(stacked[cols].astype("string").fillna("\x00"), index=False).to_numpy()
+    order = {f: i for i, f in enumerate(pd.unique(stacked[FILE]))}
+    rank = stacked[FILE].map(order).to_numpy()
+    first = pd.Series(rank).groupby(hashes).transform("min").to_numpy()
+    overlap = rank > first
+    return stacked.loc[~overlap] if overlap.any() else stacked, int(overlap.sum())
+
+
+def _values(frame: pd.DataFrame, keys: list[str]) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in frame[keys].itertuples(index=False)]
+
+
+def duplicate_problems(frame: pd.DataFrame, dup: np.ndarray, rows: pd.Series, shown_keys: list[str],
+                       spec: TableSpec, what: str, column: str, name: str | None) -> list[Problem]:
+    """One problem per file naming the rows (`rows`: file row numbers aligned with `frame`) whose key repeats."""
+    bad = frame.loc[dup].assign(_at=rows.to_numpy()[dup])
+    files = bad[FILE] if FILE in bad.columns else pd.Series(spec.file, index=bad.index)
+    out = []
+    for file in pd.unique(files):
+        part = bad.loc[(files == file).to_numpy()].sort_values("_at", kind="mergesort")
+        out.append(make_problem(str(file), spec.key, what, column=column, name=name, rows=part["_at"].tolist(),
+                                values=_values(part, shown_keys)))
+    return out
+
+
+def keep_rule(frame: pd.DataFrame, keys: list[str], rule: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows kept under `rule` (first / last) and the mask of rows whose key repeats."""
+    dup = frame.duplicated(subset=keys, keep=False).to_numpy()
+    if rule == "error" or not dup.any():
+        return frame, dup
+    keep = ~frame.duplicated(subset=keys, keep=rule).to_numpy()
+    return frame.loc[keep], dup
+
+
+def repeated_keys(stacked: pd.DataFrame, spec: TableSpec, key_codes: list[str]
+                  ) -> tuple[pd.DataFrame, list[Problem], int]:
+    """Apply `spec.on_duplicate` to rows whose raw key cells repeat; returns frame, problems, rows dropped."""
+    present = [c for c in key_codes if c in stacked.columns]
+    if len(present) < len(key_codes) or stacked.empty:
+        return stacked, [], 0
+    kept, dup = keep_rule(stacked, present, spec.on_duplicate)
+    if not dup.any():
+        return stacked, [], 0
+    if spec.on_duplicate == "error":
+        what = ("duplicate key (each key may appear once; set on_duplicate: first or last in the mapping to "
+                "keep one row per key)")
+        rows = pd.Series(stacked.index, index=stacked.index)
+        return stacked, duplicate_problems(stacked, dup, rows, present, spec, what, ", ".join(present),
+                                           ", ".join(spec.unique)), 0
+    return kept, [], len(stacked) - len(kept)

@@ -216,14 +216,14 @@ def test_chinese_labels(paths):
     assert header[1] == ["被解释变量", "专精特新发展"]
     assert panels[0][0] == ["融通创新", "0.123***"]
     assert panels[1][:2] == [["控制变量", "是"], ["企业固定效应", "是"]]
-    assert table.notes[0] == "括号内为标准误，聚类到企业层面。"
+    assert table.notes[0] == "括号内为企业层面聚类稳健标准误。"  # as Chinese journals write it
     assert "\\documentclass[UTF8]{ctexart}" in render_latex(table, "zh")
 
 
 def test_describe_tables(paths):
     config = example_config()
     stamp = Stamp("0123456789abcdef0123", False, "f" * 64)
-    sample, desc, corr = build_describe_tables(config, paths["tables"], paths["codebook"], stamp)
+    sample, _, desc, _, corr = build_describe_tables(config, paths["tables"], paths["codebook"], stamp)
     assert sample.panels[0].rows == [["all firm-years", "0", "1,200", "120"], ["drop ST", "200", "1,000", "100"]]
     assert desc.panels[0].rows[0] == ["SRDI development", "1,000", "0.419", "0.100", "0.100", "0.300", "0.400",
                                       "0.500", "0.700"]

@@ -1,15 +1,22 @@
-"""Descriptive statistics and the correlation matrix of the estimation sample (the first tables of a paper)."""
+"""Descriptive statistics and the correlation matrix of the baseline model's estimation sample, the same statistics on
+every firm-year that passes the sample filters, and the variable definitions (the first tables of a paper).
+
+The estimation sample is found by the steps `srdi.models.panel.fit_panel` takes before estimating (lag, sample
+filters and query, listwise deletion, singletons of the absorbed effects), from the same functions, so its N is the
+regression's N (tests/test_describe.py checks it against the fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from srdi.atomic import write_csv
+from srdi.panel.codebook import codebook
 
 SAMPLE_FLAG = "in_sample"
 
@@ -18,9 +25,37 @@ def sample_rows(panel: pd.DataFrame) -> pd.DataFrame:
     return panel[panel[SAMPLE_FLAG].fillna(False)] if SAMPLE_FLAG in panel.columns else panel
 
 
-def descriptives(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
-    """N, mean, SD (ddof 1, as Stata's summarize), min, quartiles (linear interpolation) and max."""
-    data = sample_rows(panel)
+def estimation_sample(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str,
+                      time: str) -> np.ndarray:
+    """Boolean mask of the rows a `kind: panel` model estimates on, with its lagged terms' values in place."""
+    from srdi.models.lags import lag_by_time
+    from srdi.models.panel import _estimation_rows
+    from srdi.models.spec import parse_spec
+    from srdi.models.within import codes_of, singleton_mask
+
+    model = parse_spec(spec, name, entity, time)
+    df = panel.reset_index(drop=True)
+    lagged = lag_by_time(df, model.lag, entity, time, k=model.lag_years) if model.lag else None
+
+    def column(col: str) -> pd.Series:
+        return lagged[col] if lagged is not None and col in model.lag else df[col]
+
+    rows, _ = _estimation_rows(df, model, entity, time, column)
+    fe_keys = ["^".join(parts) for parts in model.fe_columns(entity, time)]
+    if fe_keys and rows.size:
+        from srdi.models.hdfe import interact
+
+        codes = [interact([codes_of(column(c).to_numpy()[rows]) for c in key.split("^")]) for key in fe_keys]
+        rows = rows[singleton_mask(codes)]
+    mask = np.zeros(len(df), dtype=bool)
+    mask[rows] = True
+    return mask
+
+
+def descriptives(panel: pd.DataFrame, variables: Sequence[str], rows: np.ndarray | None = None) -> pd.DataFrame:
+    """N, mean, SD (ddof 1, as Stata's summarize), min, quartiles (linear interpolation) and max, on `rows` (a
+    mask; default: the rows that pass the sample filters)."""
+    data = sample_rows(panel) if rows is None else panel.reset_index(drop=True)[rows]
     rows = []
     for var in variables:
         s = data[var].dropna().astype(float)
@@ -30,9 +65,9 @@ def descriptives(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def correlations(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+def correlations(panel: pd.DataFrame, variables: Sequence[str], rows: np.ndarray | None = None) -> pd.DataFrame:
     """Pairwise Pearson correlations with two-sided p-values, long form (var1, var2, r, p_value, n)."""
-    data = sample_rows(panel)
+    data = sample_rows(panel) if rows is None else panel.reset_index(drop=True)[rows]
     rows = []
     for i, a in enumerate(variables):
         for b in variables[: i + 1]:
@@ -48,10 +83,20 @@ def correlations(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_describe(panel_path: str | Path, variables: Sequence[str], tables_dir: str | Path) -> None:
+def write_describe(panel_path: str | Path, variables: Sequence[str], tables_dir: str | Path,
+                   sample_model: Mapping[str, Any] | None = None) -> None:
+    """descriptives.csv and correlations.csv on the estimation sample of `sample_model` ({name, spec, entity,
+    time}; None: every firm-year passing the filters), descriptives_panel.csv on the latter, variables.csv."""
     panel = pd.read_parquet(panel_path)
     missing = [v for v in variables if v not in panel.columns]
     if missing:
         raise ValueError(f"describe.variables names column(s) {missing} that {panel_path} does not have")
-    write_csv(Path(tables_dir) / "descriptives.csv", descriptives(panel, variables), float_format="%.10g")
-    write_csv(Path(tables_dir) / "correlations.csv", correlations(panel, variables), float_format="%.10g")
+    rows = None
+    if sample_model:
+        rows = estimation_sample(panel, sample_model["spec"], sample_model["name"], sample_model["entity"],
+                                 sample_model["time"])
+    out = Path(tables_dir)
+    write_csv(out / "descriptives.csv", descriptives(panel, variables, rows), float_format="%.10g")
+    write_csv(out / "descriptives_panel.csv", descriptives(panel, variables), float_format="%.10g")
+    write_csv(out / "correlations.csv", correlations(panel, variables, rows), float_format="%.10g")
+    write_csv(out / "variables.csv", codebook(variables))

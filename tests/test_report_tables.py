@@ -177,7 +177,8 @@ def test_docx_opens_and_holds_the_table(paths, tmp_path):
     written = write_regression_table(example_config(), "channels", paths["estimates"], paths["codebook"],
                                      paths["provenance"], tmp_path)
     document = docx.Document(str(next(p for p in written if p.suffix == ".docx")))
-    assert document.paragraphs[0].text == "Co-innovation dimensions and SRDI dimensions"
+    assert document.paragraphs[0].text.endswith(": Co-innovation dimensions and SRDI dimensions")
+    assert document.paragraphs[0].style.name == "Caption"
     assert len(document.tables) == 1
     rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert rows[0] == ["", "(1)", "(2)", "(3)", "(4)"]

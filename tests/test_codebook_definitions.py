@@ -46,3 +46,10 @@ def test_the_analysis_variables_have_short_unique_symbols():
 def test_panel_codebook_carries_the_symbol():
     book = codebook(["coinnov", "my_col"])
     assert list(book["symbol"]) == ["CoInno", "my_col"]
+
+
+def test_grouping_variables_label_their_values_and_definitions_exist_in_chinese():
+    book = codebook(["soe", "east", "coinnov"]).set_index("name")
+    assert book.loc["soe", "values_zh"] == "0: 非国有企业; 1: 国有企业"
+    assert book.loc["east", "values_zh"] == "0: 中西部; 1: 东部"
+    assert book.loc["coinnov", "definition_zh"].startswith("Collab、DataInt")

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 DEFINITIONS = Path(__file__).resolve().parents[3] / "data" / "codebook.yaml"
-FIELDS = ("label_en", "label_zh", "symbol", "definition", "source")
+FIELDS = ("label_en", "label_zh", "symbol", "definition", "definition_zh", "source", "values_en", "values_zh")
 
 
 def load_definitions(path: str | Path = DEFINITIONS) -> dict[str, dict[str, str]]:

@@ -148,3 +148,13 @@ def test_variable_definition_table_and_translated_sample_steps(rob, language):
                      if zh else ["Firm-years with annual consolidated statements",
                                  "Drop special-treatment firm-years (ST, *ST)", "Drop firm-years missing SRDI, Size"])
     assert tables["descriptives"].panels[0].rows[0][0] == "SRDI"
+
+
+def test_uncommitted_changes_are_said_in_chinese():
+    from srdi.report.stamp import Stamp
+
+    stamp = Stamp("0123456789abcdef", True, "f" * 64)
+    assert Labels({}, "zh").provenance(stamp) == ("代码版本 0123456789ab（含未提交的修改）；"
+                                                  "配置SHA-256 ffffffffffffffff。")
+    assert Labels({}, "en").provenance(stamp) == ("Commit 0123456789ab (uncommitted changes); config SHA-256 "
+                                                  "ffffffffffffffff.")

@@ -75,4 +75,4 @@ def balance_table(name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd
 def _notes(labels: Labels, stamp: Stamp | None) -> list[str]:
     if stamp is None:
         return []
-    return [labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text)]
+    return [labels.provenance(stamp)]

@@ -66,7 +66,7 @@ def _title(name: str, labels: Labels) -> str:
 def _stamp_note(labels: Labels, stamp: Stamp | None) -> list[str]:
     if stamp is None:
         return []
-    return [labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text)]
+    return [labels.provenance(stamp)]
 
 
 def step_text(step: str, labels: Labels) -> str:

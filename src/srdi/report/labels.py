@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from srdi.report.stamp import Stamp
+
 # Table furniture that is not a variable: (English, Chinese).
 WORDS: dict[str, tuple[str, str]] = {
     "controls": ("Controls", "控制变量"),
@@ -177,6 +179,10 @@ class Labels:
     def word(self, key: str, **fill: str) -> str:
         text = WORDS[key][self._i].format(**fill)
         return zh_punct(text) if self._i else text
+
+    def provenance(self, stamp: Stamp) -> str:
+        """The footnote naming the commit and the config hash the table was built from."""
+        return self.word("provenance", commit=stamp.commit_in(self.language), config_hash=stamp.config_text)
 
     def unit(self, name: str) -> str:
         """A fixed effect's or cluster's unit in words: firm, industry; 企业, 行业 (else the variable's symbol)."""

@@ -376,7 +376,7 @@ class RegressionTableBuilder:
                 first = f"括号内为{se}{end}"
         notes = [first, *self._few_clusters_notes(columns), self.settings.stars_note() + end]
         if stamp is not None:
-            notes.append(self.labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text))
+            notes.append(self.labels.provenance(stamp))
         return notes
 
     def _few_clusters_notes(self, columns: Sequence[Column]) -> list[str]:

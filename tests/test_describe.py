@@ -45,9 +45,10 @@ def test_estimation_sample_has_the_regressions_n():
 
     panel = _gappy_panel()
     spec = {"kind": "panel", "outcome": "y", "regressors": ["x"], "controls": ["c"], "fe": ["entity", "time"],
-            "lag_years": 1, "sample": "year != 2019"}
+            "lag_years": 1, "sample": "year != 2019", "placebo": {"reps": 5}, "random_effects": True}
     mask = estimation_sample(panel, spec, "m", "stkcd", "year")
-    assert mask.sum() == fit_panel(panel, spec, "stkcd", "year", name="m").nobs
+    fit = {k: v for k, v in spec.items() if k not in ("placebo", "random_effects")}
+    assert mask.sum() == fit_panel(panel, fit, "stkcd", "year", name="m").nobs
     assert mask.sum() < panel["in_sample"].sum()
     assert descriptives(panel, ["y"], mask).loc[0, "n"] == mask.sum()
 

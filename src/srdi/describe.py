@@ -30,10 +30,11 @@ def estimation_sample(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, e
     """Boolean mask of the rows a `kind: panel` model estimates on, with its lagged terms' values in place."""
     from srdi.models.lags import lag_by_time
     from srdi.models.panel import _estimation_rows
+    from srdi.models.panel_kind import OPTIONS
     from srdi.models.spec import parse_spec
     from srdi.models.within import codes_of, singleton_mask
 
-    model = parse_spec(spec, name, entity, time)
+    model = parse_spec({k: v for k, v in spec.items() if k not in OPTIONS}, name, entity, time)
     df = panel.reset_index(drop=True)
     lagged = lag_by_time(df, model.lag, entity, time, k=model.lag_years) if model.lag else None
 

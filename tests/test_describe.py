@@ -46,11 +46,12 @@ def test_estimation_sample_has_the_regressions_n():
     panel = _gappy_panel()
     spec = {"kind": "panel", "outcome": "y", "regressors": ["x"], "controls": ["c"], "fe": ["entity", "time"],
             "lag_years": 1, "sample": "year != 2019", "placebo": {"reps": 5}, "random_effects": True}
-    mask = estimation_sample(panel, spec, "m", "stkcd", "year")
+    sample = estimation_sample(panel, spec, "m", "stkcd", "year")
     fit = {k: v for k, v in spec.items() if k not in ("placebo", "random_effects")}
-    assert mask.sum() == fit_panel(panel, fit, "stkcd", "year", name="m").nobs
-    assert mask.sum() < panel["in_sample"].sum()
-    assert descriptives(panel, ["y"], mask).loc[0, "n"] == mask.sum()
+    n = fit_panel(panel, fit, "stkcd", "year", name="m").nobs
+    assert len(sample) == n < panel["in_sample"].sum()
+    assert "x" not in sample.columns  # the regressor is described as the regression uses it, lagged
+    assert list(descriptives(sample.drop(columns="in_sample"), ["y", "L.x", "c"])["n"]) == [n, n, n]
 
 
 def test_write_describe_writes_both_samples_and_the_definitions(tmp_path):
@@ -58,11 +59,12 @@ def test_write_describe_writes_both_samples_and_the_definitions(tmp_path):
 
     panel = _gappy_panel().assign(coinnov=lambda d: d["x"])
     panel.to_parquet(tmp_path / "panel.parquet")
-    model = {"name": "m", "spec": {"kind": "panel", "outcome": "y", "regressors": ["coinnov"], "fe": ["entity"]},
+    model = {"name": "m", "spec": {"kind": "panel", "outcome": "y", "regressors": ["coinnov"], "fe": ["entity"],
+                                   "lag_years": 1},
              "entity": "stkcd", "time": "year"}
     write_describe(tmp_path / "panel.parquet", ["y", "coinnov"], tmp_path, model)
     est = pd.read_csv(tmp_path / "descriptives.csv").set_index("variable")
     full = pd.read_csv(tmp_path / "descriptives_panel.csv").set_index("variable")
-    assert est.loc["y", "n"] < full.loc["y", "n"] == panel["in_sample"].sum()
+    assert est.loc["y", "n"] == est.loc["L.coinnov", "n"] < full.loc["y", "n"] == panel["in_sample"].sum()
     defs = pd.read_csv(tmp_path / "variables.csv")
     assert list(defs["symbol"]) == ["y", "CoInno"]

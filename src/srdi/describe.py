@@ -17,6 +17,7 @@ from scipy import stats
 
 from srdi.atomic import write_csv
 from srdi.panel.codebook import codebook
+from srdi.report.estimates import base_term
 
 SAMPLE_FLAG = "in_sample"
 
@@ -26,13 +27,16 @@ def sample_rows(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def estimation_sample(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str,
-                      time: str) -> np.ndarray:
-    """Boolean mask of the rows a `kind: panel` model estimates on, with its lagged terms' values in place."""
+                      time: str) -> pd.DataFrame:
+    """The rows a `kind: panel` model estimates on, with each lagged term's column holding the lagged value the
+    regression uses and renamed as the tables show it (L.coinnov), so every model variable has the regression's N."""
+    from srdi.models.hdfe import interact
     from srdi.models.lags import lag_by_time
     from srdi.models.panel import _estimation_rows
     from srdi.models.panel_kind import OPTIONS
     from srdi.models.spec import parse_spec
     from srdi.models.within import codes_of, singleton_mask
+    from srdi.report.estimates import shown_term
 
     model = parse_spec({k: v for k, v in spec.items() if k not in OPTIONS}, name, entity, time)
     df = panel.reset_index(drop=True)
@@ -44,19 +48,18 @@ def estimation_sample(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, e
     rows, _ = _estimation_rows(df, model, entity, time, column)
     fe_keys = ["^".join(parts) for parts in model.fe_columns(entity, time)]
     if fe_keys and rows.size:
-        from srdi.models.hdfe import interact
-
         codes = [interact([codes_of(column(c).to_numpy()[rows]) for c in key.split("^")]) for key in fe_keys]
         rows = rows[singleton_mask(codes)]
-    mask = np.zeros(len(df), dtype=bool)
-    mask[rows] = True
-    return mask
+    out = df.iloc[rows].copy()
+    for col in model.lag:
+        out[col] = column(col).to_numpy()[rows]
+    return out.rename(columns={c: shown_term(c, model.lag_years) for c in model.lag})
 
 
-def descriptives(panel: pd.DataFrame, variables: Sequence[str], rows: np.ndarray | None = None) -> pd.DataFrame:
-    """N, mean, SD (ddof 1, as Stata's summarize), min, quartiles (linear interpolation) and max, on `rows` (a
-    mask; default: the rows that pass the sample filters)."""
-    data = sample_rows(panel) if rows is None else panel.reset_index(drop=True)[rows]
+def descriptives(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """N, mean, SD (ddof 1, as Stata's summarize), min, quartiles (linear interpolation) and max, on the rows that
+    pass the sample filters (all rows of a frame without the `in_sample` flag, such as an estimation sample)."""
+    data = sample_rows(panel)
     rows = []
     for var in variables:
         s = data[var].dropna().astype(float)
@@ -66,9 +69,9 @@ def descriptives(panel: pd.DataFrame, variables: Sequence[str], rows: np.ndarray
     return pd.DataFrame(rows)
 
 
-def correlations(panel: pd.DataFrame, variables: Sequence[str], rows: np.ndarray | None = None) -> pd.DataFrame:
+def correlations(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     """Pairwise Pearson correlations with two-sided p-values, long form (var1, var2, r, p_value, n)."""
-    data = sample_rows(panel) if rows is None else panel.reset_index(drop=True)[rows]
+    data = sample_rows(panel)
     rows = []
     for i, a in enumerate(variables):
         for b in variables[: i + 1]:
@@ -92,12 +95,14 @@ def write_describe(panel_path: str | Path, variables: Sequence[str], tables_dir:
     missing = [v for v in variables if v not in panel.columns]
     if missing:
         raise ValueError(f"describe.variables names column(s) {missing} that {panel_path} does not have")
-    rows = None
+    sample, described = panel, list(variables)
     if sample_model:
-        rows = estimation_sample(panel, sample_model["spec"], sample_model["name"], sample_model["entity"],
-                                 sample_model["time"])
+        sample = estimation_sample(panel, sample_model["spec"], sample_model["name"], sample_model["entity"],
+                                   sample_model["time"]).drop(columns=SAMPLE_FLAG, errors="ignore")
+        lagged = {base_term(c): c for c in sample.columns if base_term(c) != c}
+        described = [lagged.get(v, v) for v in variables]  # the regressor as the regression uses it: L.coinnov
     out = Path(tables_dir)
-    write_csv(out / "descriptives.csv", descriptives(panel, variables, rows), float_format="%.10g")
+    write_csv(out / "descriptives.csv", descriptives(sample, described), float_format="%.10g")
     write_csv(out / "descriptives_panel.csv", descriptives(panel, variables), float_format="%.10g")
-    write_csv(out / "correlations.csv", correlations(panel, variables, rows), float_format="%.10g")
+    write_csv(out / "correlations.csv", correlations(sample, described), float_format="%.10g")
     write_csv(out / "variables.csv", codebook(variables))

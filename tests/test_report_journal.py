@@ -110,7 +110,7 @@ def test_chinese_table_is_idiomatic(rob):
                               "第（4）列为行业层面聚类稳健标准误。")
     het = build_regression_table(_config("zh", ["het"]), "t", rob["estimates"], rob["codebook"], None)
     assert [c.text for c in het.header[-1]] == ["", "非国有企业", "国有企业"]
-    assert het.panels[2].rows[0][0] == "CoInno系数差异（非国有企业 − 国有企业）[置换检验p值]"
+    assert het.panels[2].rows[0][0] == "L.CoInno系数差异（非国有企业 − 国有企业）[置换检验p值]"
     cells = [c for t in (table, het) for p in t.panels for r in p.rows for c in r] + table.notes + het.notes
     for cell in cells:
         assert "FE" not in cell and not re.search(r"[\u4e00-\u9fff][(:,]|[(:,][\u4e00-\u9fff]", cell), cell
@@ -158,3 +158,15 @@ def test_uncommitted_changes_are_said_in_chinese():
                                                   "配置SHA-256 ffffffffffffffff。")
     assert Labels({}, "en").provenance(stamp) == ("Commit 0123456789ab (uncommitted changes); config SHA-256 "
                                                   "ffffffffffffffff.")
+
+
+def test_caption_states_fixed_effects_by_column_in_words(rob):
+    models = ["rob_excl2020", "rob_ind"]
+    estimates = read_models(rob["estimates"], models)
+    en = model_facts(estimates, MODELS, Labels.from_csv(rob["codebook"], "en"))
+    zh = model_facts(estimates, MODELS, Labels.from_csv(rob["codebook"], "zh"))
+    assert en["fe"] == "column (1) firm and year; column (2) firm and industry × year"
+    assert zh["fe"] == "第（1）列为企业、年份；第（2）列为企业、行业×年份"
+    from srdi.report.captions import fe_text
+
+    assert fe_text(Labels({}, "en"), "random(entity)+time") == "firm random effects and year"

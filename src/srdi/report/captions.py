@@ -15,7 +15,7 @@ import yaml
 from srdi.report.estimates import DERIVED_EQUATIONS, coefficient_equations
 from srdi.report.labels import Labels
 from srdi.report.numbers import integer
-from srdi.report.regression import column_ranges, se_by_column
+from srdi.report.regression import by_column, column_ranges, se_by_column
 
 FIELDS = {"title", "hypothesis", "hypothesis_text", "estimated", "sample", "fe", "se"}
 
@@ -53,7 +53,7 @@ def regressor_text(labels: Labels, shown: str) -> str:
     name = rest if lag else shown
     label = labels.var(name) if zh else _lower_first(labels.var(name))
     prefix = (lag[1] if zh else lag[0]) if lag else ""
-    return f"{prefix}{label}{_symbol_suffix(labels, shown, name)}"
+    return f"{prefix}{_with_symbol(label, _symbol_suffix(labels, shown, name))}"
 
 
 def _symbol_suffix(labels: Labels, shown: str, name: str) -> str:
@@ -62,6 +62,14 @@ def _symbol_suffix(labels: Labels, shown: str, name: str) -> str:
     if sym in (labels.var(shown), labels.var(name)) or name not in labels.symbols:
         return ""
     return f"（{sym}）" if labels.language == "zh" else f" ({sym})"
+
+
+def _with_symbol(label: str, suffix: str) -> str:
+    """SRDI development (composite) + (SRDI) -> SRDI development (composite, SRDI); 融通创新（综合指数，CoInno）."""
+    for close, comma in ((")", ", "), ("）", "，")):
+        if suffix and label.endswith(close):
+            return f"{label[:-1]}{comma}{suffix.strip()[1:-1]}{close}"
+    return label + suffix
 
 
 def query_text(labels: Labels, query: str) -> str:
@@ -85,6 +93,17 @@ def query_text(labels: Labels, query: str) -> str:
     return text
 
 
+def fe_text(labels: Labels, fe: str) -> str:
+    """An estimates file's `fe` ("entity+time", "entity+industry_code^year", "random(entity)+time") in words."""
+    zh = labels.language == "zh"
+    words = []
+    for part in (p for p in fe.split("+") if p and p != "none"):
+        m = re.fullmatch(r"random\((.+)\)", part)
+        unit = ("×" if zh else " × ").join(labels.unit(q) for q in (m.group(1) if m else part).split("^"))
+        words.append((f"{unit}随机效应" if zh else f"{unit} random effects") if m else unit)
+    return ("、".join(words) if zh else " and ".join(words)) or ("无" if zh else "none")
+
+
 def _columns_of(estimates: Mapping[str, pd.DataFrame]) -> dict[str, list[int]]:
     """The table columns (1-based) each model fills: one per regression equation."""
     cols, k = {}, 0
@@ -101,7 +120,7 @@ def model_facts(estimates: Mapping[str, pd.DataFrame], model_specs: Mapping[str,
     the regressor of interest (with its lag), the sample and its restrictions by column, the absorbed effects and
     the SE type by column, in words (no config identifiers)."""
     zh = labels.language == "zh"
-    pairs, nobs, fes, vcovs, queries = {}, [], {}, [], []
+    pairs, nobs, fes, vcovs, queries = {}, [], [], [], []
     columns = _columns_of(estimates)
     entity, time = "stkcd", "year"
     for model, frame in estimates.items():
@@ -111,19 +130,20 @@ def model_facts(estimates: Mapping[str, pd.DataFrame], model_specs: Mapping[str,
             if (terms and r.term in terms) or (not terms and r.term not in controls and r.term != "const"):
                 pairs[(getattr(r, "shown", r.term), r.outcome)] = None
         nobs += [int(v) for v in rows["nobs"].dropna()]
-        for fe in rows["fe"].dropna().astype(str):
-            fes[fe] = None
+        for eq in (coefficient_equations(frame) or ["main"]):
+            eq_rows = rows[rows["equation"] == eq] if eq in set(rows["equation"]) else rows
+            fes.append(next(iter(eq_rows["fe"].dropna().astype(str)), ""))
         vcov = next(iter(rows["vcov"].dropna().astype(str)), "")
         vcovs += [vcov] * len(columns[model])
         query = model_specs.get(model, {}).get("sample")
         if query:
             queries.append((columns[model], query_text(labels, str(query))))
     if zh:
-        estimated = "；".join(f"{regressor_text(labels, t)}对{labels.var(o)}{_symbol_suffix(labels, o, o)}的影响"
-                             for t, o in pairs)
+        estimated = "；".join(f"{regressor_text(labels, t)}对"
+                             f"{_with_symbol(labels.var(o), _symbol_suffix(labels, o, o))}的影响" for t, o in pairs)
     else:
-        estimated = "; ".join(f"{labels.var(o)}{_symbol_suffix(labels, o, o)} on {regressor_text(labels, t)}"
-                              for t, o in pairs)
+        estimated = "; ".join(f"{_with_symbol(labels.var(o), _symbol_suffix(labels, o, o))} on "
+                              f"{regressor_text(labels, t)}" for t, o in pairs)
     lo, hi = (min(nobs), max(nobs)) if nobs else (0, 0)
     n_text = integer(lo) if lo == hi else f"{integer(lo)}–{integer(hi)}"
     sample = (f"估计样本{n_text}个公司-年度观测" if zh else f"{n_text} firm-years of the estimation sample")
@@ -134,13 +154,8 @@ def model_facts(estimates: Mapping[str, pd.DataFrame], model_specs: Mapping[str,
         else:
             sample += f"，第{where}列限定{text}" if zh else f", column{'s' if len(cols) > 1 else ''} {where} " \
                 f"restricted to {text}"
-    fe_texts = []
-    for fe in fes:
-        parts = [p for p in fe.split("+") if p and p != "none"]
-        words = [("×" if zh else " × ").join(labels.unit(q) for q in p.split("^")) for p in parts]
-        fe_texts.append(("、".join(words) if zh else " and ".join(words)) or ("无" if zh else "none"))
-    sep = "；" if zh else "; "
-    return {"estimated": estimated or "-", "sample": sample, "fe": sep.join(dict.fromkeys(fe_texts)) or "-",
+    fe_texts = [fe_text(labels, fe) for fe in fes]
+    return {"estimated": estimated or "-", "sample": sample, "fe": by_column(labels, fe_texts) or "-",
             "se": se_by_column(labels, vcovs, entity, time) or "-"}
 
 

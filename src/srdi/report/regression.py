@@ -88,6 +88,7 @@ class RegressionTableBuilder:
         self.entity = entity
         self.time = time
         self.model_specs: Mapping[str, Any] = {}
+        self._shown: dict[str, str] = {}
 
     # -- cells ---------------------------------------------------------------------------------------------
     def coef(self, est: Any, p: Any) -> str:
@@ -234,6 +235,8 @@ class RegressionTableBuilder:
             cols = {c.equation: i for i, c in enumerate(columns) if c.model == model}
             first, last = min(cols.values()), max(cols.values())
             derived = frame["equation"].isin(DERIVED_EQUATIONS) & ~frame["equation"].isin(NOT_IN_TABLES)
+            coefs = frame[~frame["equation"].isin(DERIVED_EQUATIONS)]
+            self._shown = dict(zip(coefs["term"].astype(str), coefs["shown"], strict=True))  # coinnov -> L.coinnov
             for r in frame[derived].itertuples(index=False):
                 if r.equation == "indirect":
                     self._indirect(grid, r, cols.get("outcome", last))
@@ -277,7 +280,7 @@ class RegressionTableBuilder:
                 by = self.model_specs.get(str(getattr(r, "model", "")), {}).get("group_by")
                 pair = [self.labels.value(by, v) if isinstance(by, str) else str(v) for v in (a, b)]
                 groups = f"（{pair[0]} − {pair[1]}）" if self.labels.language == "zh" else f" ({pair[0]} − {pair[1]})"
-            label = self.labels.word("difference", term=self.labels.sym(term), groups=groups)
+            label = self.labels.word("difference", term=self.labels.sym(self._shown.get(term, term)), groups=groups)
             grid.put(panel, label, last, f"{significant(r.estimate, self.settings.digits)} [{pvalue(r.p_value)}]")
         elif term in ("kp_rk_wald_f", "cd_wald_f"):
             grid.put(panel, self.labels.word(term), cols.get("first_stage", first), fixed(r.statistic, 2))
@@ -423,11 +426,16 @@ def vcov_text(labels: Labels, vcov: str, entity: str, time: str) -> str:
 
 def se_by_column(labels: Labels, vcovs: Sequence[str], entity: str, time: str) -> str:
     """The SE type, or per column when columns differ: columns (1)–(3) clustered by firm; column (4) ..."""
+    return by_column(labels, [vcov_text(labels, v, entity, time) if v else "" for v in vcovs])
+
+
+def by_column(labels: Labels, texts: Sequence[str]) -> str:
+    """One text when every column has it, else each with its columns: columns (1)–(3) X; column (4) Y."""
     zh = labels.language == "zh"
     groups: dict[str, list[int]] = {}
-    for i, v in enumerate(vcovs, start=1):
-        if v:
-            groups.setdefault(vcov_text(labels, v, entity, time), []).append(i)
+    for i, text in enumerate(texts, start=1):
+        if text:
+            groups.setdefault(text, []).append(i)
     if len(groups) <= 1:
         return next(iter(groups), "")
     parts = []

@@ -24,6 +24,8 @@ NUMBER = re.compile(r"^(?P<open>\()?(?P<sign>-)?(?P<int>\d+)(?:\.(?P<dec>\d+))?(
 LANDSCAPE = 8  # columns (stub included) from which a table is set on a landscape page
 WRAP = 40  # characters beyond which a text column of a narrow table wraps
 NARROW = 5  # columns up to which long text columns wrap instead of the table being scaled
+LONG = 15  # body rows of a wrapped table beyond which it is set in \footnotesize to stay on one page
+CJK = re.compile("[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 
 def escape(text: str) -> str:
@@ -93,6 +95,17 @@ def _columns(table: Table) -> list[_Column]:
     return cols
 
 
+def _breakable(text: str) -> str:
+    """Escaped text of a wrapped column that may also break after . _ / (long table.field names of sources)."""
+    return re.sub(r"(\.|\\_|/)(?=\S)", r"\1\\allowbreak{}", escape(text))
+
+
+def _cjk(table: Table) -> bool:
+    cells = [table.title, *table.notes, *(c.text for r in table.header for c in r),
+             *(c for p in table.panels for r in p.rows for c in r)]
+    return any(CJK.search(c) for c in cells)
+
+
 def _body_cell(text: str, column: _Column) -> str:
     m = NUMBER.match(text) if column.numeric else None
     if m:
@@ -100,7 +113,7 @@ def _body_cell(text: str, column: _Column) -> str:
         return core + (r"\sym{" + m["stars"] + "}" if m["stars"] else "")
     if column.numeric:
         return "{" + escape(text) + "}" if text else ""
-    return escape(text)
+    return _breakable(text) if column.wrap else escape(text)
 
 
 def tabular(table: Table) -> list[str]:
@@ -132,17 +145,24 @@ def tabular(table: Table) -> list[str]:
     return lines
 
 
+def engine(table: Table, language: str = "en") -> str:
+    """pdflatex for English; xelatex (ctex) for Chinese, and for an English table holding Chinese text (a keyword)."""
+    return "xelatex" if language == "zh" or _cjk(table) else "pdflatex"
+
+
 def render_latex(table: Table, language: str = "en") -> str:
     n = table.n_columns
-    zh = language == "zh"
+    zh = engine(table, language) == "xelatex"
     landscape = n >= LANDSCAPE
     body = tabular(table)
     if not body[0].startswith(r"\begin{tabularx}"):
         body = [r"\begin{adjustbox}{max width=\linewidth}", *body, r"\end{adjustbox}"]
+    elif sum(len(p.rows) for p in table.panels) > LONG:
+        body = [r"\footnotesize", *body]
     notes = " ".join(escape(note) for note in table.notes)
-    engine = "xelatex" if zh else "pdflatex"
     lines = [
-        f"% {table.title} -- written by srdi-pipeline (results/tables/{table.name}.tex); compile with {engine}.",
+        f"% {table.title} -- written by srdi-pipeline (results/tables/{table.name}.tex); compile with "
+        f"{engine(table, language)}.",
         r"\documentclass[UTF8]{ctexart}" if zh else r"\documentclass{article}",
         *([] if zh else [r"\usepackage[utf8]{inputenc}", r"\usepackage[T1]{fontenc}"]),
         r"\usepackage{booktabs}",
@@ -164,7 +184,7 @@ def render_latex(table: Table, language: str = "en") -> str:
         "% table:end",
         r"\par\medskip",
         r"\begin{minipage}{\linewidth}\footnotesize",
-        (r"\textit{Notes:} " if not zh else r"注：") + notes,
+        (r"\textit{Notes:} " if language != "zh" else r"注：") + notes,
         r"\end{minipage}",
         r"\end{table}",
         *([r"\end{landscape}"] if landscape else []),

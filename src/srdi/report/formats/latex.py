@@ -24,7 +24,7 @@ NUMBER = re.compile(r"^(?P<open>\()?(?P<sign>-)?(?P<int>\d+)(?:\.(?P<dec>\d+))?(
 LANDSCAPE = 8  # columns (stub included) from which a table is set on a landscape page
 WRAP = 40  # characters beyond which a text column of a narrow table wraps
 NARROW = 5  # columns up to which long text columns wrap instead of the table being scaled
-LONG = 15  # body rows of a wrapped table beyond which it is set in \footnotesize to stay on one page
+LONG = (15, 20)  # body rows of a wrapped table beyond which it is set in \footnotesize, \scriptsize (one page)
 CJK = re.compile("[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 
@@ -157,8 +157,8 @@ def render_latex(table: Table, language: str = "en") -> str:
     body = tabular(table)
     if not body[0].startswith(r"\begin{tabularx}"):
         body = [r"\begin{adjustbox}{max width=\linewidth}", *body, r"\end{adjustbox}"]
-    elif sum(len(p.rows) for p in table.panels) > LONG:
-        body = [r"\footnotesize", *body]
+    elif (rows := sum(len(p.rows) for p in table.panels)) > LONG[0]:
+        body = [r"\scriptsize" if rows > LONG[1] else r"\footnotesize", *body]
     notes = " ".join(escape(note) for note in table.notes)
     lines = [
         f"% {table.title} -- written by srdi-pipeline (results/tables/{table.name}.tex); compile with "

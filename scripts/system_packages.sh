@@ -13,8 +13,8 @@ fi
 # command -> Debian package(s) providing it
 declare -A NEEDS=(
   [chromium]="chromium"
-  [pdflatex]="texlive-latex-recommended texlive-latex-extra"
-  [xelatex]="texlive-xetex texlive-lang-chinese fonts-noto-cjk"
+  [pdflatex]="texlive-latex-recommended texlive-science"
+  [xelatex]="texlive-xetex texlive-lang-chinese"
   [slurmctld]="slurmctld slurmd slurm-client munge"
 )
 missing=()

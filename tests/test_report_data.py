@@ -132,6 +132,12 @@ def write_examples(root: Path) -> dict[str, Path]:
     (tables / "descriptives.csv").write_text(
         "variable,n,mean,sd,min,p25,median,p75,max\nsrdi_index,1000,0.41886,0.1,0.1,0.3,0.4,0.5,0.7\n"
         "coinnov,990,0.178,0.104,0,0.098,0.166,0.244,0.468\n", encoding="utf-8")
+    (tables / "descriptives_panel.csv").write_text(
+        "variable,n,mean,sd,min,p25,median,p75,max\nsrdi_index,1100,0.41,0.1,0.1,0.3,0.4,0.5,0.7\n"
+        "coinnov,1080,0.178,0.104,0,0.098,0.166,0.244,0.468\n", encoding="utf-8")
+    (tables / "variables.csv").write_text(
+        "name,label_en,label_zh,symbol,definition,source\nsrdi_index,SRDI development,专精特新发展,SRDI,"
+        "weighted index,derived\ncoinnov,Co-innovation,融通创新,CoInno,weighted index,derived\n", encoding="utf-8")
     (tables / "correlations.csv").write_text(
         "var1,var2,r,p_value,n\nsrdi_index,srdi_index,1,0,1000\ncoinnov,srdi_index,0.4111,0.0001,990\n"
         "coinnov,coinnov,1,0,990\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from test_report_data import example_config, write_examples
 
 from srdi.report.figures import write_figures
 from srdi.report.html_report import build_report, write_report
-from srdi.report.plan import planned_figures, planned_tables
+from srdi.report.plan import describe_tables, planned_figures, planned_tables
 from srdi.report.tables import write_describe_tables, write_regression_table
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,11 +50,11 @@ def test_report_holds_every_table_and_figure_with_captions(report):
         assert f'id="figure-{name}"' in html, name
     assert html.count("data:image/png;base64,") == len(planned_figures(config)) == 5
     captions = re.findall(r'<p class="caption">(.*?)</p>', html, flags=re.S)
-    assert len(captions) == 3 + len(planned_tables(config)) + 5
+    assert len(captions) == len(describe_tables(config)) + len(planned_tables(config)) + 5
     baseline = next(c for c in captions if c.startswith("Co-innovation and SRDI development: baseline"))
-    assert "Estimated: Co-innovation on SRDI development" in baseline
+    assert "Regression of SRDI development on co-innovation" in baseline  # outcome on regressor (issue 12)
     assert "Sample: 1,000 firm-years" in baseline and "Fixed effects: firm and year" in baseline
-    assert "Standard errors: clustered by stkcd" in baseline and "Tests H1: co-innovation raises SRDI" in baseline
+    assert "Standard errors: clustered by firm" in baseline and "Tests H1: co-innovation raises SRDI" in baseline
 
 
 def test_report_is_self_contained_and_shows_provenance(report):
@@ -89,7 +89,7 @@ def test_unknown_caption_placeholder_is_an_error(report, tmp_path):
     config, path = report
     bad = tmp_path / "captions.yaml"
     text = Path(config["report"]["captions"]).read_text(encoding="utf-8")
-    bad.write_text(text.replace("{title}. Estimated", "{titel}. Estimated", 1), encoding="utf-8")
+    bad.write_text(text.replace("{title}.", "{titel}.", 1), encoding="utf-8")
     root = path.parent
     with pytest.raises(ValueError, match="titel"):
         build_report(config, root / "tables", root / "figures", root / "estimates", root / "codebook.csv",
@@ -118,7 +118,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
     dom = subprocess.run([str(CHROMIUM), *flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True,
                          timeout=120, check=False)
-    n_tables = 3 + len(planned_tables(config))
+    n_tables = len(describe_tables(config)) + len(planned_tables(config))
     assert f"IMAGES 5/5 TABLES {n_tables}" in dom.stdout, (dom.stdout[-500:], dom.stderr[-2000:])
     shot = tmp_path / "shot.png"
     run = subprocess.run([str(CHROMIUM), *flags, "--window-size=1200,2400", f"--screenshot={shot}", path.as_uri()],

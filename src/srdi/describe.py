@@ -1,15 +1,23 @@
-"""Descriptive statistics and the correlation matrix of the estimation sample (the first tables of a paper)."""
+"""Descriptive statistics and the correlation matrix of the baseline model's estimation sample, the same statistics on
+every firm-year that passes the sample filters, and the variable definitions (the first tables of a paper).
+
+The estimation sample is found by the steps `srdi.models.panel.fit_panel` takes before estimating (lag, sample
+filters and query, listwise deletion, singletons of the absorbed effects), from the same functions, so its N is the
+regression's N (tests/test_describe.py checks it against the fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from srdi.atomic import write_csv
+from srdi.panel.codebook import codebook
+from srdi.report.estimates import base_term
 
 SAMPLE_FLAG = "in_sample"
 
@@ -18,8 +26,39 @@ def sample_rows(panel: pd.DataFrame) -> pd.DataFrame:
     return panel[panel[SAMPLE_FLAG].fillna(False)] if SAMPLE_FLAG in panel.columns else panel
 
 
+def estimation_sample(panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str,
+                      time: str) -> pd.DataFrame:
+    """The rows a `kind: panel` model estimates on, with each lagged term's column holding the lagged value the
+    regression uses and renamed as the tables show it (L.coinnov), so every model variable has the regression's N."""
+    from srdi.models.hdfe import interact
+    from srdi.models.lags import lag_by_time
+    from srdi.models.panel import _estimation_rows
+    from srdi.models.panel_kind import OPTIONS
+    from srdi.models.spec import parse_spec
+    from srdi.models.within import codes_of, singleton_mask
+    from srdi.report.estimates import shown_term
+
+    model = parse_spec({k: v for k, v in spec.items() if k not in OPTIONS}, name, entity, time)
+    df = panel.reset_index(drop=True)
+    lagged = lag_by_time(df, model.lag, entity, time, k=model.lag_years) if model.lag else None
+
+    def column(col: str) -> pd.Series:
+        return lagged[col] if lagged is not None and col in model.lag else df[col]
+
+    rows, _ = _estimation_rows(df, model, entity, time, column)
+    fe_keys = ["^".join(parts) for parts in model.fe_columns(entity, time)]
+    if fe_keys and rows.size:
+        codes = [interact([codes_of(column(c).to_numpy()[rows]) for c in key.split("^")]) for key in fe_keys]
+        rows = rows[singleton_mask(codes)]
+    out = df.iloc[rows].copy()
+    for col in model.lag:
+        out[col] = column(col).to_numpy()[rows]
+    return out.rename(columns={c: shown_term(c, model.lag_years) for c in model.lag})
+
+
 def descriptives(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
-    """N, mean, SD (ddof 1, as Stata's summarize), min, quartiles (linear interpolation) and max."""
+    """N, mean, SD (ddof 1, as Stata's summarize), min, quartiles (linear interpolation) and max, on the rows that
+    pass the sample filters (all rows of a frame without the `in_sample` flag, such as an estimation sample)."""
     data = sample_rows(panel)
     rows = []
     for var in variables:
@@ -48,10 +87,22 @@ def correlations(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_describe(panel_path: str | Path, variables: Sequence[str], tables_dir: str | Path) -> None:
+def write_describe(panel_path: str | Path, variables: Sequence[str], tables_dir: str | Path,
+                   sample_model: Mapping[str, Any] | None = None) -> None:
+    """descriptives.csv and correlations.csv on the estimation sample of `sample_model` ({name, spec, entity,
+    time}; None: every firm-year passing the filters), descriptives_panel.csv on the latter, variables.csv."""
     panel = pd.read_parquet(panel_path)
     missing = [v for v in variables if v not in panel.columns]
     if missing:
         raise ValueError(f"describe.variables names column(s) {missing} that {panel_path} does not have")
-    write_csv(Path(tables_dir) / "descriptives.csv", descriptives(panel, variables), float_format="%.10g")
-    write_csv(Path(tables_dir) / "correlations.csv", correlations(panel, variables), float_format="%.10g")
+    sample, described = panel, list(variables)
+    if sample_model:
+        sample = estimation_sample(panel, sample_model["spec"], sample_model["name"], sample_model["entity"],
+                                   sample_model["time"]).drop(columns=SAMPLE_FLAG, errors="ignore")
+        lagged = {base_term(c): c for c in sample.columns if base_term(c) != c}
+        described = [lagged.get(v, v) for v in variables]  # the regressor as the regression uses it: L.coinnov
+    out = Path(tables_dir)
+    write_csv(out / "descriptives.csv", descriptives(sample, described), float_format="%.10g")
+    write_csv(out / "descriptives_panel.csv", descriptives(panel, variables), float_format="%.10g")
+    write_csv(out / "correlations.csv", correlations(sample, described), float_format="%.10g")
+    write_csv(out / "variables.csv", codebook(variables))

@@ -1,5 +1,7 @@
 # The analysis panel: built from the ingested tables and text measures, or imported from the user's own file.
 
+from srdi.report.plan import describe_sample_spec
+
 if SOURCE == "panel":
 
     rule import_panel:
@@ -62,16 +64,19 @@ localrules:
 rule describe:
     output:
         descriptives=f"{TABLES}/descriptives.csv",
+        descriptives_panel=f"{TABLES}/descriptives_panel.csv",
         correlations=f"{TABLES}/correlations.csv",
+        variables=f"{TABLES}/variables.csv",
     input:
         panel=PANEL,
         code=code("describe"),
     params:
         py=PY,
         variables=config["describe"]["variables"],
+        sample_model=json.dumps(describe_sample_spec(config, ENTITY, TIME), sort_keys=True),
         tables_dir=lambda wc, output: Path(output.descriptives).parent,
     log:
         f"{LOGS}/describe.log",
     shell:
         "{params.py:q} describe --panel {input.panel:q} --variables {params.variables:q}"
-        " --tables-dir {params.tables_dir:q} > {log:q} 2>&1"
+        " --sample-model {params.sample_model:q} --tables-dir {params.tables_dir:q} > {log:q} 2>&1"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from srdi.report.labels import Labels
-from srdi.report.numbers import fixed
+from srdi.report.labels import Labels, zh_punct
+from srdi.report.numbers import fixed, pvalue, significant
 from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import Stamp
 from srdi.report.table_model import Cell, Panel, Table
@@ -33,7 +33,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 def _t(key: str, labels: Labels) -> str:
-    return TEXT[key][0 if labels.language == "en" else 1]
+    return TEXT[key][0] if labels.language == "en" else zh_punct(TEXT[key][1])
 
 
 def balance_table(name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd.DataFrame], labels: Labels,
@@ -58,15 +58,15 @@ def balance_table(name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd
               [Cell(_t("covariate", labels))] + [Cell(h) for _ in blocks for h in heads]]
     body = []
     for cov in covariates:
-        cells = [labels.var(cov)]
+        cells = [labels.sym(cov)]
         for _, block in blocks:
             r = block[block["term"] == cov]
             if r.empty:
                 cells += ["", "", "", ""]
                 continue
             r = r.iloc[0]
-            cells += [fixed(r["mean_treated"], d), fixed(r["mean_control"], d), fixed(100 * r["std_diff"], 1),
-                      fixed(r["p_value"], 3)]
+            cells += [significant(r["mean_treated"], d), significant(r["mean_control"], d),
+                      fixed(100 * r["std_diff"], 1), pvalue(r["p_value"])]
         body.append(cells)
     return Table(name=name, title=table_title(spec, name, labels.language), header=header, panels=[Panel(body)],
                  notes=[_t("note", labels), *_notes(labels, stamp)]).check()
@@ -75,4 +75,4 @@ def balance_table(name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd
 def _notes(labels: Labels, stamp: Stamp | None) -> list[str]:
     if stamp is None:
         return []
-    return [labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text)]
+    return [labels.provenance(stamp)]

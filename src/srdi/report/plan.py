@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-DESCRIBE_TABLES = ("sample_construction", "descriptives", "correlations")
+DESCRIBE_TABLES = ("sample_construction", "variables", "descriptives", "descriptives_panel", "correlations")
 TABLE_FORMATS = ("tex", "docx", "md", "csv", "html")
 FIGURE_FORMATS = ("png", "pdf")
 
@@ -31,6 +31,26 @@ def describe_tables(config: Mapping[str, Any]) -> list[str]:
     if config.get("data", {}).get("source") == "panel":
         return [t for t in DESCRIBE_TABLES if t != "sample_construction"]
     return list(DESCRIBE_TABLES)
+
+
+def describe_sample_model(config: Mapping[str, Any]) -> str | None:
+    """The model whose estimation sample the descriptives and correlations describe: `describe.sample_model`, else
+    the model named `baseline` when it is a panel model; None describes every firm-year that passes the filters."""
+    models = config.get("models", {})
+    name = config.get("describe", {}).get("sample_model")
+    if name is None and models.get("baseline", {}).get("kind", "panel") == "panel" and "baseline" in models:
+        name = "baseline"
+    if name is not None and (name not in models or models[name].get("kind", "panel") != "panel"):
+        raise ValueError(f"describe.sample_model: {name!r} is not a model of kind panel under models:")
+    return name
+
+
+def describe_sample_spec(config: Mapping[str, Any], entity: str, time: str) -> dict[str, Any] | None:
+    """The describe rule's --sample-model: {name, spec, entity, time} of `describe_sample_model`, or None."""
+    name = describe_sample_model(config)
+    if name is None:
+        return None
+    return {"name": name, "spec": config["models"][name], "entity": entity, "time": time}
 
 
 def coefficient_pairs(config: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ import pandas as pd
 from srdi.clusters import MIN_CLUSTERS
 from srdi.report.estimates import DERIVED_EQUATIONS, base_term, coefficient_equations
 from srdi.report.labels import WORDS, Labels
-from srdi.report.numbers import fixed, integer, interval, missing
+from srdi.report.numbers import fixed, integer, interval, missing, pvalue, significant
 from srdi.report.settings import TableSettings, table_title
 from srdi.report.stamp import Stamp
 from srdi.report.table_model import Cell, Panel, Table
@@ -88,22 +88,23 @@ class RegressionTableBuilder:
         self.entity = entity
         self.time = time
         self.model_specs: Mapping[str, Any] = {}
+        self._shown: dict[str, str] = {}
 
     # -- cells ---------------------------------------------------------------------------------------------
     def coef(self, est: Any, p: Any) -> str:
-        return "" if missing(est) else fixed(est, self.settings.digits) + self.settings.stars_for(p)
+        return "" if missing(est) else significant(est, self.settings.digits) + self.settings.stars_for(p)
 
     def beneath(self, se: Any, stat: Any) -> str:
         if self.settings.beneath == "t":
             return "" if missing(stat) else f"({fixed(stat, 2)})"
-        return "" if missing(se) else f"({fixed(se, self.settings.digits)})"
+        return "" if missing(se) else f"({significant(se, self.settings.digits)})"
 
     def _equation_label(self, c: Column) -> str:
         if c.equation.startswith("group:"):
             group = _first(c.rows, "group")
             value = str(group if group is not None else c.equation.split(":", 1)[1])
             by = self.model_specs.get(c.model, {}).get("group_by")
-            return f"{self.labels.var(by)} = {value}" if isinstance(by, str) else value
+            return self.labels.value(by, value) if isinstance(by, str) else value
         if c.equation == "main":
             return ""
         try:
@@ -112,19 +113,10 @@ class RegressionTableBuilder:
             return c.equation
 
     def _cluster_names(self, by: str) -> str:
-        """The cluster columns of a vcov label ("stkcd+year") as shown in notes: firm × year."""
-        names = [p for p in by.replace(",", "+").split("+") if p]
-        shown = [self.labels.word("entity") if n == self.entity else
-                 self.labels.word("time") if n == self.time else n for n in names]
-        return " × ".join(shown) or self.labels.word("entity")
+        return cluster_names(self.labels, by, self.entity, self.time)
 
     def _vcov_text(self, vcov: str) -> str:
-        kind, _, by = vcov.partition(":")
-        if kind == "cluster":
-            return self.labels.word("cluster", by=self._cluster_names(by))
-        if kind in ("robust", "unadjusted"):
-            return self.labels.word(kind)
-        return vcov
+        return vcov_text(self.labels, vcov, self.entity, self.time)
 
     # -- table ---------------------------------------------------------------------------------------------
     def build(self, name: str, spec: Mapping[str, Any], estimates: Mapping[str, pd.DataFrame],
@@ -154,7 +146,7 @@ class RegressionTableBuilder:
             models = list(spec.get("models", []))
             texts = [labels[models.index(m)] if models.index(m) < len(labels) else m for m in estimates]
             rows.append([Cell("")] + [Cell(t, s) for t, s in zip(texts, spans, strict=True)])
-        outcomes = [self.labels.var(str(_first(c.rows, "outcome") or "")) for c in columns]
+        outcomes = [self.labels.sym(str(_first(c.rows, "outcome") or "")) for c in columns]
         rows.append([Cell(self.labels.word("dep_var"))] + [Cell(o) for o in outcomes])
         eq_labels = [self._equation_label(c) for c in columns]
         if any(eq_labels):
@@ -179,7 +171,7 @@ class RegressionTableBuilder:
     def _coef_rows(self, terms: Sequence[str], columns: Sequence[Column]) -> list[list[str]]:
         rows = []
         for term in terms:
-            top, under = [self.labels.var(term)], [""]
+            top, under = [self.labels.sym(term)], [""]
             for c in columns:
                 if term in c.rows.index:
                     r = c.rows.loc[term]
@@ -208,7 +200,7 @@ class RegressionTableBuilder:
                    for c in columns]
         union = set().union(*fe_sets)
         for fe in [f for f in FE_ORDER if f in union] + sorted(union - set(FE_ORDER)):
-            label = self.labels.word(f"fe_{fe}") if fe in FE_ORDER else f"{self.labels.var(fe)} FE"
+            label = self.labels.word(f"fe_{fe}") if fe in FE_ORDER else self._fe_label(fe)
             rows.append([label] + [yes if fe in s else no for s in fe_sets])
         rows.append([self.labels.word("nobs")] + [integer(_first(c.rows, "nobs")) for c in columns])
         rows += self._fit_rows(columns, fe_sets)
@@ -243,6 +235,8 @@ class RegressionTableBuilder:
             cols = {c.equation: i for i, c in enumerate(columns) if c.model == model}
             first, last = min(cols.values()), max(cols.values())
             derived = frame["equation"].isin(DERIVED_EQUATIONS) & ~frame["equation"].isin(NOT_IN_TABLES)
+            coefs = frame[~frame["equation"].isin(DERIVED_EQUATIONS)]
+            self._shown = dict(zip(coefs["term"].astype(str), coefs["shown"], strict=True))  # coinnov -> L.coinnov
             for r in frame[derived].itertuples(index=False):
                 if r.equation == "indirect":
                     self._indirect(grid, r, cols.get("outcome", last))
@@ -255,21 +249,21 @@ class RegressionTableBuilder:
     def _indirect(self, grid: _PanelGrid, r: Any, col: int) -> None:
         panel, d = self.labels.word("indirect_panel"), self.settings.digits
         if r.term == "proportion_mediated":
-            grid.put(panel, self.labels.word("proportion_mediated"), col, fixed(r.estimate, d))
+            grid.put(panel, self.labels.word("proportion_mediated"), col, significant(r.estimate, d))
         elif r.method in ("bootstrap_percentile", "bootstrap_bc"):
             grid.put(panel, self.labels.word(r.method), col, interval(r.conf_low, r.conf_high, d))
         else:
             label = self.labels.word("indirect")
             grid.put(panel, label, col, self.coef(r.estimate, r.p_value))
             grid.put(panel, label, col, self.beneath(r.std_error, r.statistic), beneath=True)
-            grid.put(panel, self.labels.word("sobel"), col, f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+            grid.put(panel, self.labels.word("sobel"), col, f"{fixed(r.statistic, 2)} [{pvalue(r.p_value)}]")
 
     def _marginal(self, grid: _PanelGrid, r: Any, frame: pd.DataFrame, col: int) -> None:
         x, _, q = str(r.term).partition("@q")
         at = getattr(r, "at_quantile", None)
         if not missing(at):  # a share (0.25) or a percentile (25); shown as p25
             q = f"{float(at) * 100 if float(at) <= 1 else float(at):g}"
-        panel = self.labels.word("marginal_panel", term=self.labels.var(x))
+        panel = self.labels.word("marginal_panel", term=self.labels.sym(x))
         label = self.labels.word("at_quantile", q=q, moderator=self._moderator(frame, x))
         grid.put(panel, label, col, self.coef(r.estimate, r.p_value))
         grid.put(panel, label, col, self.beneath(r.std_error, r.statistic), beneath=True)
@@ -280,11 +274,14 @@ class RegressionTableBuilder:
         if isinstance(applies_to, str) and applies_to in cols:
             self._column_fact(grid, r, cols[applies_to])
         elif r.equation == "difference":
-            label = self.labels.word("difference", term=self.labels.var(term))
             a, b = getattr(r, "group_a", None), getattr(r, "group_b", None)
-            if not missing(a) and not missing(b):  # several groups: one row per compared pair
-                label = label.replace(" [", f" ({a} − {b}) [", 1)
-            grid.put(panel, label, last, f"{fixed(r.estimate, self.settings.digits)} [{fixed(r.p_value, 3)}]")
+            groups = ""
+            if not missing(a) and not missing(b):  # the compared pair, by its value labels
+                by = self.model_specs.get(str(getattr(r, "model", "")), {}).get("group_by")
+                pair = [self.labels.value(by, v) if isinstance(by, str) else str(v) for v in (a, b)]
+                groups = f"（{pair[0]} − {pair[1]}）" if self.labels.language == "zh" else f" ({pair[0]} − {pair[1]})"
+            label = self.labels.word("difference", term=self.labels.sym(self._shown.get(term, term)), groups=groups)
+            grid.put(panel, label, last, f"{significant(r.estimate, self.settings.digits)} [{pvalue(r.p_value)}]")
         elif term in ("kp_rk_wald_f", "cd_wald_f"):
             grid.put(panel, self.labels.word(term), cols.get("first_stage", first), fixed(r.statistic, 2))
         elif term.startswith("sy_"):
@@ -293,10 +290,10 @@ class RegressionTableBuilder:
                      fixed(r.statistic, 2))
         elif term == "kp_rk_lm":
             grid.put(panel, self.labels.word(term), cols.get("first_stage", first),
-                     f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+                     f"{fixed(r.statistic, 2)} [{pvalue(r.p_value)}]")
         elif term in ("sargan", "hansen_j", "ar_wald_f"):
             grid.put(panel, self.labels.word(term), cols.get("second_stage", last),
-                     f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+                     f"{fixed(r.statistic, 2)} [{pvalue(r.p_value)}]")
         elif term == "ar_set":
             label = self.labels.word(term)
             cell = interval(r.conf_low, r.conf_high, self.settings.digits)
@@ -306,9 +303,9 @@ class RegressionTableBuilder:
         elif term == "ar_wald_chi2":
             return  # the F form is shown (same p-value convention as the second stage's t)
         elif term == "endogeneity_dwh":
-            grid.put(panel, self.labels.word(term), cols.get("second_stage", last), fixed(r.p_value, 3))
+            grid.put(panel, self.labels.word(term), cols.get("second_stage", last), pvalue(r.p_value))
         else:
-            grid.put(panel, term, last, f"{fixed(r.statistic, 2)} [{fixed(r.p_value, 3)}]")
+            grid.put(panel, term, last, f"{fixed(r.statistic, 2)} [{pvalue(r.p_value)}]")
 
     def _column_fact(self, grid: _PanelGrid, r: Any, col: int) -> None:
         """A fact under the column it belongs to (`applies_to`): a DID's pre-trend test, sample counts and Bacon
@@ -317,15 +314,15 @@ class RegressionTableBuilder:
         term, d = str(r.term), self.settings.digits
         panel = self.labels.word("diagnostics_panel")
         if r.equation == "wild_bootstrap":
-            label = self.labels.word("wild_bootstrap", term=self.labels.var(str(r.shown)))
-            grid.put(panel, label, col, f"{fixed(r.p_value, 3)} {interval(r.conf_low, r.conf_high, d)}")
+            label = self.labels.word("wild_bootstrap", term=self.labels.sym(str(r.shown)))
+            grid.put(panel, label, col, f"{pvalue(r.p_value)} {interval(r.conf_low, r.conf_high, d)}")
             return
         if r.equation == "oster":
             kind = term.rsplit(":", 1)[-1]
             delta = getattr(r, "delta", None)
             label = self.labels.word(f"oster_{kind}", r_max=fixed(getattr(r, "r_max", None), 3),
                                      delta=fixed(delta, 1) if not missing(delta) else "1")
-            grid.put(panel, label, col, fixed(r.estimate, d))
+            grid.put(panel, label, col, significant(r.estimate, d))
             return
         if term == "matching_failed":
             grid.put(panel, self.labels.word(term, method=self.labels.word(str(r.method))), col,
@@ -334,19 +331,19 @@ class RegressionTableBuilder:
         if term in ("hausman_fe_re", "mundlak"):
             # A negative classic Hausman statistic (V_FE - V_RE not positive definite) has no p-value: as Stata,
             # show the statistic and say so in the cell rather than an empty bracket.
-            p = fixed(r.p_value, 3) if not missing(r.p_value) else self.labels.word("not_pd")
+            p = pvalue(r.p_value) if not missing(r.p_value) else self.labels.word("not_pd")
             grid.put(panel, self.labels.word(term), col, f"{fixed(r.statistic, 2)} [{p}]")
             return
         if r.equation == "placebo":
-            grid.put(self.labels.word("diagnostics_panel"), self.labels.word(term), col, fixed(r.p_value, 3))
+            grid.put(self.labels.word("diagnostics_panel"), self.labels.word(term), col, pvalue(r.p_value))
             return
         if r.equation == "decomposition":
-            text = f"{fixed(r.estimate, self.settings.digits)} [{fixed(r.weight, 3)}]"
+            text = f"{significant(r.estimate, self.settings.digits)} [{fixed(r.weight, 3)}]"
             grid.put(self.labels.word("bacon_panel"), self.labels.word(term), col, text)
             return
         panel = self.labels.word("diagnostics_panel")
         if term == "pretrend":
-            grid.put(panel, self.labels.word(term), col, fixed(r.p_value, 3))
+            grid.put(panel, self.labels.word(term), col, pvalue(r.p_value))
         elif term in ("n_treated", "n_cohorts", "n_never_treated"):
             grid.put(panel, self.labels.word(term), col, integer(r.estimate))
         elif term == "comparison":
@@ -358,19 +355,31 @@ class RegressionTableBuilder:
         for term in frame.loc[frame["equation"] == "main", "term"].astype(str):
             parts = term.split(":")
             if len(parts) == 2 and x in parts:
-                return self.labels.var(parts[1 - parts.index(x)])
+                return self.labels.sym(parts[1 - parts.index(x)])
         return "M"
 
+    def _fe_label(self, fe: str) -> str:
+        """An absorbed effect other than firm and year: industry × year FE, 行业×年份固定效应."""
+        sep = "×" if self.labels.language == "zh" else " × "
+        names = sep.join(self.labels.unit(p) for p in fe.split("^"))
+        return self.labels.word("fe_other", x=names[:1].upper() + names[1:])
+
     def _notes(self, columns: Sequence[Column], stamp: Stamp | None) -> list[str]:
-        vcovs = list(dict.fromkeys(str(_first(c.rows, "vcov") or "") for c in columns))
+        zh = self.labels.language == "zh"
         lead = self.labels.word("se_note" if self.settings.beneath == "se" else "t_note")
-        se_types = "; ".join(self._vcov_text(v) for v in vcovs if v)
-        sep = "，" if self.labels.language == "zh" else ", "
-        end = "。" if self.labels.language == "zh" else "."
-        notes = [f"{lead}{sep}{se_types}{end}" if se_types else f"{lead}{end}", *self._few_clusters_notes(columns),
-                 self.settings.stars_note() + end]
+        end = "。" if zh else "."
+        se = se_by_column(self.labels, [str(_first(c.rows, "vcov") or "") for c in columns], self.entity, self.time)
+        if not se:
+            first = f"{lead}{end}"
+        elif self.settings.beneath == "t" and zh:
+            first = f"{lead}（{se}）{end}"
+        else:
+            first = f"{lead}{'：' if zh else (': ' if ';' in se else ', ')}{se}{end}"
+            if zh and ";" not in se and "；" not in se:  # one SE type: 括号内为企业层面聚类稳健标准误
+                first = f"括号内为{se}{end}"
+        notes = [first, *self._few_clusters_notes(columns), self.settings.stars_note() + end]
         if stamp is not None:
-            notes.append(self.labels.word("provenance", commit=stamp.commit_text, config_hash=stamp.config_text))
+            notes.append(self.labels.provenance(stamp))
         return notes
 
     def _few_clusters_notes(self, columns: Sequence[Column]) -> list[str]:
@@ -382,16 +391,62 @@ class RegressionTableBuilder:
             if kind == "cluster" and not missing(g) and int(g) < MIN_CLUSTERS:
                 few.setdefault((by, int(g)), []).append(i)
         zh = self.labels.language == "zh"
-        return [FEW_CLUSTERS_NOTE[zh](cols=_column_list(idx, zh), plural=len(idx) > 1, by=self._cluster_names(by),
+        return [FEW_CLUSTERS_NOTE[zh](cols=column_ranges(idx, zh), plural=len(idx) > 1, by=self._cluster_names(by),
                                       g=g, threshold=MIN_CLUSTERS) for (by, g), idx in few.items()]
 
 
-def _column_list(idx: Sequence[int], zh: bool) -> str:
-    """(2) / (2) and (3) / (1), (2) and (4); Chinese: (2)、(3)."""
-    parts = [f"({i})" for i in idx]
-    if zh:
-        return "、".join(parts)
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def column_ranges(idx: Sequence[int], zh: bool) -> str:
+    """Columns 1, 2, 3, 5 as (1)–(3), (5); Chinese （1）—（3）、（5）."""
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    o, c, dash, sep = ("（", "）", "—", "、") if zh else ("(", ")", "–", ", ")
+    parts = [f"{o}{r[0]}{c}" if len(r) == 1 else f"{o}{r[0]}{c}{dash}{o}{r[-1]}{c}" for r in runs]
+    return sep.join(parts)
+
+
+def cluster_names(labels: Labels, by: str, entity: str, time: str) -> str:
+    """The cluster columns of a vcov label ("stkcd+year") in words: firm and year; 企业和年份."""
+    names = [p for p in by.replace(",", "+").split("+") if p]
+    shown = [labels.unit("entity" if n == entity else "time" if n == time else n) for n in names]
+    return ("和" if labels.language == "zh" else " and ").join(shown) or labels.unit("entity")
+
+
+def vcov_text(labels: Labels, vcov: str, entity: str, time: str) -> str:
+    kind, _, by = vcov.partition(":")
+    if kind == "cluster":
+        return labels.word("cluster", by=cluster_names(labels, by, entity, time))
+    if kind in ("robust", "unadjusted", "hc3"):
+        return labels.word(kind)
+    return vcov
+
+
+def se_by_column(labels: Labels, vcovs: Sequence[str], entity: str, time: str) -> str:
+    """The SE type, or per column when columns differ: columns (1)–(3) clustered by firm; column (4) ..."""
+    return by_column(labels, [vcov_text(labels, v, entity, time) if v else "" for v in vcovs])
+
+
+def by_column(labels: Labels, texts: Sequence[str]) -> str:
+    """One text when every column has it, else each with its columns: columns (1)–(3) X; column (4) Y."""
+    zh = labels.language == "zh"
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts, start=1):
+        if text:
+            groups.setdefault(text, []).append(i)
+    if len(groups) <= 1:
+        return next(iter(groups), "")
+    parts = []
+    for text, idx in groups.items():
+        cols = column_ranges(idx, zh)
+        if zh:
+            parts.append(f"第{cols}列为{text}")
+        else:
+            plural = len(idx) > 1
+            parts.append(f"{'columns' if plural else 'column'} {cols} {text}")
+    return ("；" if zh else "; ").join(parts)
 
 
 def _few_clusters_en(cols: str, plural: bool, by: str, g: int, threshold: int) -> str:
@@ -401,7 +456,7 @@ def _few_clusters_en(cols: str, plural: bool, by: str, g: int, threshold: int) -
 
 
 def _few_clusters_zh(cols: str, plural: bool, by: str, g: int, threshold: int) -> str:
-    return f"第{cols}列按{by}聚类，仅有{g}个聚类；聚类数少于{threshold}时，聚类稳健推断不可靠(可参考野聚类自助法)。"
+    return f"第{cols}列按{by}聚类，仅有{g}个聚类；聚类数少于{threshold}时，聚类稳健推断不可靠（可参考野聚类自助法）。"
 
 
 FEW_CLUSTERS_NOTE = {False: _few_clusters_en, True: _few_clusters_zh}

@@ -34,8 +34,15 @@ class Stamp:
 
     @property
     def commit_text(self) -> str:
-        short = self.commit[:12] if self.commit != "unknown" else self.commit
-        return f"{short} (uncommitted changes)" if self.dirty else short
+        return self.commit_in("en")
+
+    def commit_in(self, language: str) -> str:
+        """The short commit, flagged when the working tree had uncommitted changes (含未提交的修改)."""
+        zh = language == "zh"
+        short = self.commit[:12] if self.commit != "unknown" else ("未知" if zh else self.commit)
+        if not self.dirty:
+            return short
+        return f"{short}（含未提交的修改）" if zh else f"{short} (uncommitted changes)"
 
     @property
     def config_text(self) -> str:

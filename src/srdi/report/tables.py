@@ -13,7 +13,7 @@ from srdi.report import descriptive
 from srdi.report.estimates import read_models
 from srdi.report.formats import write_table
 from srdi.report.labels import Labels
-from srdi.report.plan import TABLE_FORMATS, describe_tables, table_models
+from srdi.report.plan import TABLE_FORMATS, describe_sample_model, describe_tables, table_models
 from srdi.report.regression import RegressionTableBuilder
 from srdi.report.settings import TableSettings
 from srdi.report.stamp import Stamp, read_provenance, stamp_from
@@ -65,8 +65,11 @@ def build_describe_tables(config: Mapping[str, Any], tables_dir: str | Path, cod
         frame = pd.read_csv(Path(tables_dir) / f"{name}.csv")
         if name == "sample_construction":
             out.append(descriptive.sample_construction_table(frame, labels, stamp))
-        elif name == "descriptives":
-            out.append(descriptive.descriptives_table(frame, labels, settings, stamp))
+        elif name == "variables":
+            out.append(descriptive.variables_table(frame, labels, stamp))
+        elif name in ("descriptives", "descriptives_panel"):
+            model = describe_sample_model(config) if name == "descriptives" else None
+            out.append(descriptive.descriptives_table(frame, labels, settings, stamp, name, model))
         else:
             out.append(descriptive.correlations_table(frame, labels, settings, stamp))
     return out

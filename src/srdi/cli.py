@@ -29,7 +29,7 @@ def _ingest(a: argparse.Namespace) -> None:
 def _base_panel(a: argparse.Namespace) -> None:
     from srdi.ingest import build_base_panel
 
-    build_base_panel(a.interim_dir, a.out)
+    build_base_panel(a.interim_dir, a.out, aliases=a.aliases or None, match_report_path=a.match_report)
 
 
 def _text_year(a: argparse.Namespace) -> None:
@@ -122,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     p = add("base-panel", _base_panel, "merge the interim tables into a firm-year panel")
     p.add_argument("--interim-dir", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--aliases", default="", help="large-firm alias list (CSV); empty: the shipped list")
+    p.add_argument("--match-report", default=None, help="where to write the partner match report (CSV)")
 
     p = add("text-year", _text_year, "count dictionary keywords in one year's MD&A texts")
     p.add_argument("--mdna-dir", required=True)

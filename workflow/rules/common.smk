@@ -22,6 +22,7 @@ TIME = config["data"]["time"]
 INTERIM = "results/interim"
 INGEST_REPORT = f"{INTERIM}/ingest_report.json"
 BASE_PANEL = f"{INTERIM}/base_panel.parquet"
+PARTNER_MATCH = "results/partner_match.csv"
 TEXT_SHARD = f"{INTERIM}/text/{{year}}.parquet"
 TEXT_MEASURES = f"{INTERIM}/text_measures.parquet"
 PANEL = "results/panel.parquet"

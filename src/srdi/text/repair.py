@@ -22,8 +22,8 @@ SCOPES: tuple[str, ...] = ("report", "mdna")
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]+")
 _FW_TABLE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # Page numbers on a line of their own (after full-width folding): 12 / 180, 第 12 页 共 180 页, - 12 -.
-_PAGE_NUMBER = re.compile(r"\n[ \t]*(?:\d{1,4}[ \t]*/[ \t]*\d{1,4}|第[ \t]*\d{1,4}[ \t]*页(?:[ \t]*[,，]?[ \t]*共[ \t]*\d{1,4}"
-                          r"[ \t]*页)?|-[ \t]*\d{1,4}[ \t]*-)[ \t]*(?=\n)")
+_PAGE_NUMBER = re.compile(r"\n[ \t]*(?:\d{1,4}[ \t]*/[ \t]*\d{1,4}|-[ \t]*\d{1,4}[ \t]*-"
+                          r"|第[ \t]*\d{1,4}[ \t]*页(?:[ \t]*[,，]?[ \t]*共[ \t]*\d{1,4}[ \t]*页)?)[ \t]*(?=\n)")
 # Running headers: a short line ending in 年度报告 / 年度报告全文 / 年度报告摘要 / Annual Report 2019.
 _HEADER_WORD = re.compile(r"年度报告|annual report", re.IGNORECASE)
 _HEADER_TAIL = re.compile(r"(?:全文|摘要)?[ \t]*(?:\d{4}[ \t]*)?(?=\n)", re.IGNORECASE)

@@ -17,7 +17,7 @@ Handler = Callable[[argparse.Namespace], None]
 def _demo(a: argparse.Namespace) -> None:
     from srdi.demo import generate_demo
 
-    generate_demo(a.out_dir, scale=a.scale, seed=a.seed)
+    generate_demo(a.out_dir, scale=a.scale, seed=a.seed, texts=a.texts)
 
 
 def _ingest(a: argparse.Namespace) -> None:
@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--scale", default="default")
     p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--texts", default="short", choices=["short", "realistic"])
 
     p = add("ingest", _ingest, "read, map and validate the raw tables into interim parquet files")
     p.add_argument("--raw-dir", required=True)

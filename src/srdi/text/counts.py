@@ -24,7 +24,7 @@ from srdi.text.decode import read_report
 from srdi.text.dictionary import Dictionary, fold_ascii, load_dictionary
 from srdi.text.matcher import Hit, Matcher
 from srdi.text.negation import NegationRule
-from srdi.text.repair import SCOPES, Scope, repair
+from srdi.text.repair import SCOPES, Scope, repair_many
 from srdi.text.scan import TrieScanner
 from srdi.text.versions import choose_versions
 
@@ -100,16 +100,19 @@ class TextCounter:
 
     def count_many(self, texts: Sequence[str]) -> list[dict[str, int]]:
         """count() of each text, scanning them as one buffer (same results, far fewer numpy calls)."""
-        if self._scanner is None:
-            return [self.count(t) for t in texts]
         starts: list[int] = []
         pos = 0
         for t in texts:
             starts.append(pos)
             pos += len(t) + 1
-        buffer = "\n".join(texts) + "\n"
+        return self.count_buffer("\n".join(texts) + "\n", starts, [len(t) for t in texts])
+
+    def count_buffer(self, buffer: str, starts: Sequence[int], lengths: Sequence[int]) -> list[dict[str, int]]:
+        """Counts of the reports buffer[start:start + length], each followed by a line break."""
+        if self._scanner is None:
+            return [self.count(buffer[a:a + n]) for a, n in zip(starts, lengths, strict=True)]
         per_doc = self._scanner.scan_many(buffer, starts)
-        return [self._row(buffer, hits, lo, len(t)) for hits, lo, t in zip(per_doc, starts, texts, strict=True)]
+        return [self._row(buffer, hits, lo, n) for hits, lo, n in zip(per_doc, starts, lengths, strict=True)]
 
     def _row(self, text: str, per_dict: list[list[Hit]], lo: int, n_chars: int) -> dict[str, int]:
         row: dict[str, int] = {"text_chars": n_chars}
@@ -168,6 +171,17 @@ def _dictionary_info(key: str, d: Dictionary) -> dict[str, Any]:
     }
 
 
+def _count_batch(counter: TextCounter, keys: list[dict[str, Any]], texts: list[str], year: int, scope: Scope,
+                 no_heading: list[str]) -> list[dict[str, Any]]:
+    """Repair and count one batch of a year's reports as one buffer."""
+    if not texts:
+        return []
+    buffer, starts, lengths, found = repair_many(texts, [year] * len(texts), scope)
+    no_heading += [k["file"] for k, f in zip(keys, found, strict=True) if not f]
+    counts = counter.count_buffer(buffer, starts, lengths)
+    return [{k: v for k, v in key.items() if k != "file"} | c for key, c in zip(keys, counts, strict=True)]
+
+
 CHUNK_CHARS = 16_000_000  # reports scanned per buffer: bounds memory (about 10 bytes per character)
 
 
@@ -207,7 +221,7 @@ def count_years(
     no_heading: list[str] = []
     dropped: Counter[str] = Counter()
     encodings: Counter[str] = Counter()
-    chosen, extra, skipped = choose_versions(sorted(mdna.glob("*.txt")))
+    chosen, extra, skipped = choose_versions(mdna / n for n in sorted(os.listdir(mdna)) if n.endswith(".txt"))
     for name in skipped:
         log.warning("skipping %s: name is not <6-digit stkcd>_<year>[_version].txt", name)
     dropped.update(v.kind for v in extra if v.year in years)
@@ -227,17 +241,14 @@ def count_years(
                 log.warning("%s is empty (no text): firm-year left missing, as for a missing report", v.path)
                 empty.append(v.path.name)
                 continue
-            text, found = repair(decoded.text, year, scope)
-            if not found:
-                no_heading.append(v.path.name)
             encodings[decoded.encoding] += 1
-            keys.append({"stkcd": v.stkcd, "year": year, "encoding": decoded.encoding})
-            texts.append(text)
-            size += len(text)
+            keys.append({"stkcd": v.stkcd, "year": year, "encoding": decoded.encoding, "file": v.path.name})
+            texts.append(decoded.text)
+            size += len(decoded.text)
             if size >= CHUNK_CHARS:
-                rows += [k | c for k, c in zip(keys, counter.count_many(texts), strict=True)]
+                rows += _count_batch(counter, keys, texts, year, scope, no_heading)
                 keys, texts, size = [], [], 0
-        rows += [k | c for k, c in zip(keys, counter.count_many(texts), strict=True)]
+        rows += _count_batch(counter, keys, texts, year, scope, no_heading)
     if no_heading:
         log.warning("%d reports have no MD&A heading of any era; counted whole (first: %s)", len(no_heading),
                     no_heading[0])

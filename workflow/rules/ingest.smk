@@ -35,7 +35,7 @@ rule base_panel:
     params:
         py=PY,
         interim_dir=lambda wc, input: Path(input.report).parent,
-        aliases=config["partners"]["aliases"] or "",
+        aliases=["--aliases", config["partners"]["aliases"]] if config["partners"]["aliases"] else [],
     log:
         f"{LOGS}/base_panel.log",
     threads: 1
@@ -48,4 +48,4 @@ rule base_panel:
         runtime=15,
     shell:
         "{params.py:q} base-panel --interim-dir {params.interim_dir:q} --out {output.panel:q}"
-        " --aliases {params.aliases:q} --match-report {output.match_report:q} > {log:q} 2>&1"
+        " {params.aliases:q} --match-report {output.match_report:q} > {log:q} 2>&1"

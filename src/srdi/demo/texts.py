@@ -257,7 +257,7 @@ def render_mdna(rng: np.random.Generator, counts: dict[str, int], year: int, ind
         n_fill = 26 + min(int(u0.one() * 13), 12)
     else:
         n_fill = int(rng.uniform(*MDNA_CHARS) / _FILL_CHARS)
-    u = _Uniforms(rng, 6 * n_mentions + 6 * n_fill + 200 + n_fill // 4)
+    u = _Uniforms(rng, 8 * n_mentions + 8 * n_fill + 400)
     body = _sentences(u, counts, year, industry, n_fill)
     # Five sections: four distinct cut points among the sentence boundaries.
     cuts = sorted(1 + i for i in u.order(len(body) - 1)[:4])
@@ -308,7 +308,7 @@ def render_report(rng: np.random.Generator, counts: dict[str, int], year: int, i
     return "\n".join(lines) + "\n"
 
 
-_TO_FULL = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+_TO_FULL = {c: c + 0xFEE0 for c in (*range(0x30, 0x3A), *range(0x41, 0x5B), *range(0x61, 0x7B))}  # 0-9 A-Z a-z
 PAGE_LINES = 38  # text lines per PDF page
 
 

@@ -24,7 +24,8 @@ def test_keyword_split_across_line_break_is_joined():
 
 
 def test_page_header_and_numbers_in_mid_sentence_are_dropped():
-    text = "公司推进区块\n某某股份有限公司 ２０１９ 年年度报告全文\n１２ ／ １８０\n链应用。\n第 3 页 共 9 页\n- 4 -\n完。"
+    text = ("公司推进区块\n某某股份有限公司 ２０１９ 年年度报告全文\n１２ ／ １８０\n链应用。\n第 3 页 共 9 页\n"
+            "- 4 -\n完。")
     assert repair(text, 2019)[0] == "公司推进区块链应用。\n完。"
 
 

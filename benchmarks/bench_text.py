@@ -311,7 +311,11 @@ def bench_demo(length: str, scale: str, seed: int, reps: int, folder: Path | Non
         "count_years, scope mdna": lambda: count_years(mdna, years, dicts, out, scope="mdna"),
         "one report at a time": per_report,
     }
-    times = {k: min(_timed(fn) for _ in range(reps)) for k, fn in methods.items()}
+    runs: dict[str, list[float]] = {k: [] for k in methods}
+    for _ in range(reps):  # interleaved, so a change in the machine's load hits every method alike
+        for k, fn in methods.items():
+            runs[k].append(_timed(fn))
+    times = {k: min(v) for k, v in runs.items()}
     df = count_years(mdna, years, dicts, out)
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, one process, load {os.getloadavg()[0]:.1f}")
     print(f"demo {scale}, {length} texts: {len(all_files)} files, {mb_all:.1f} MB on disk; {len(chosen)} chosen "

@@ -331,14 +331,24 @@ def _split_counts(text: str, terms: tuple[str, ...]) -> tuple[int, int, list[str
     return pos, neg, pos_terms
 
 
+def _chosen_texts(demo: Path) -> dict[tuple[str, int], str]:
+    """The version the text stage counts per firm-year, repaired (versions and repair: tests/test_text_repair.py)."""
+    from srdi.text.repair import repair
+    from srdi.text.versions import choose_versions
+
+    chosen, dropped, bad = choose_versions(sorted((demo / "mdna").glob("*.txt")))
+    assert dropped and not bad  # summaries, English versions, corrected originals
+    return {(v.stkcd, v.year): repair(v.path.read_text(encoding="utf-8"), v.year)[0] for v in chosen}
+
+
 def test_planted_keyword_counts_match_a_reference_counter(demo: Path, latent: pd.DataFrame) -> None:
-    files = {p.stem for p in (demo / "mdna").glob("*.txt")}
+    texts = _chosen_texts(demo)
     with_report = latent[latent["has_report"]]
-    assert files == {f"{s}_{y}" for s, y in zip(with_report["Stkcd"], with_report["year"], strict=True)}
+    assert set(texts) == set(zip(with_report["Stkcd"], with_report["year"], strict=True))
     assert (~latent["has_report"]).any()
     group_of = {t: lab for lab, (_, terms) in zip(kw.DT_GROUP_LABELS, kw.DT_GROUPS, strict=True) for t in terms}
     for row in with_report.itertuples():
-        text = (demo / "mdna" / f"{row.Stkcd}_{row.year}.txt").read_text(encoding="utf-8")
+        text = texts[(row.Stkcd, row.year)]
         dt_pos, dt_neg, dt_terms = _split_counts(text, kw.DT_TERMS)
         assert (dt_pos, dt_neg) == (row.n_dt_pos, row.n_dt_neg)
         for lab in kw.DT_GROUP_LABELS:
@@ -346,7 +356,7 @@ def test_planted_keyword_counts_match_a_reference_counter(demo: Path, latent: pd
         assert _split_counts(text, kw.CI_DATA_TERMS)[:2] == (row.n_data_pos, row.n_data_neg)
         assert _split_counts(text, kw.CI_ECO_TERMS)[:2] == (row.n_eco_pos, row.n_eco_neg)
         assert np.isclose(np.log1p(dt_pos), row.digital)
-        assert 300 <= len(text) <= 6000
+        assert 600 <= len(text) <= 8000  # short demo texts: the whole report
 
 
 def test_output_reader_round_trip_of_xlsx_is_stable(demo: Path) -> None:
@@ -382,8 +392,9 @@ def test_text_stage_counts_equal_planted_truth(demo: Path, latent: pd.DataFrame)
     from srdi.text import TextCounter
 
     counter = TextCounter(d)
+    texts = _chosen_texts(demo)
     for row in latent[latent["has_report"]].itertuples():
-        c = counter.count((demo / "mdna" / f"{row.Stkcd}_{row.year}.txt").read_text(encoding="utf-8"))
+        c = counter.count(texts[(row.Stkcd, row.year)])
         assert (c["dt_total"], c["dt_neg"]) == (row.n_dt_pos, row.n_dt_neg)
         for lab in kw.DT_GROUP_LABELS:
             assert c[f"dt_{lab}"] == getattr(row, f"n_dt_pos_{lab}")

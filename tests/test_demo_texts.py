@@ -155,3 +155,10 @@ def test_realistic_mdna_length() -> None:
     assert all(14_000 <= n <= 42_000 for n in lengths)
     with pytest.raises(ValueError, match="short"):
         texts.render_mdna(np.random.default_rng(0), COUNTS, 2020, "零售业", length="long")
+
+
+def test_headings_hold_no_negation_cue() -> None:
+    # The repair joins a heading line (no sentence end) to the first sentence below it.
+    heads = (*texts.SECTION_HEADERS, texts.FRONT[0], texts.PROFILE[0], texts.MATTERS[0], texts.MATTERS[3],
+             *(texts.mdna_heading(y) for y in (2013, 2018, 2022)), "一、管理层讨论与分析")
+    assert not [h for h in heads if any(c in h for c in kw.NEGATION_CUES)]

@@ -101,7 +101,7 @@ SECTION_HEADERS: tuple[str, ...] = (
     "二、报告期内公司从事的主要业务",
     "三、核心竞争力分析",
     "四、主营业务分析",
-    "五、公司未来发展的展望",
+    "五、公司发展战略与经营计划",  # no negation character: repair joins a heading to its first sentence
 )
 FIELDS: tuple[str, ...] = (
     "汽车、家电", "通信设备、消费电子", "医疗器械、生物医药", "轨道交通、航空航天", "新能源、电力设备",

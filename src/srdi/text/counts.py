@@ -182,7 +182,8 @@ def _count_batch(counter: TextCounter, keys: list[dict[str, Any]], texts: list[s
     return [{k: v for k, v in key.items() if k != "file"} | c for key, c in zip(keys, counts, strict=True)]
 
 
-CHUNK_CHARS = 16_000_000  # reports scanned per buffer: bounds memory (about 10 bytes per character)
+CHUNK_CHARS = 1_000_000  # characters per buffer: enough to amortise numpy call costs over short reports, small
+# enough for the scan's arrays to stay in the CPU cache (a 16 M buffer ran 2x slower on report-length texts)
 
 
 def count_years(

@@ -50,8 +50,8 @@ def _rule_of(command: str) -> str:
     """The rule a timed `python -m srdi <subcommand> ...` belongs to."""
     parts = command.split(" -m srdi ", 1)[1].split()
     sub = parts[0]
-    if sub == "text-year":
-        return f"text_year[{parts[parts.index('--year') + 1].strip(chr(39))}]"
+    if sub == "text-count":
+        return f"text_count[{parts[parts.index('--out') + 1].strip(chr(39)).rsplit('/', 1)[-1]}]"
     if sub == "estimate":
         specs = re.search(r"--specs '(\{.*?\})' --seeds", command) or re.search(r"--specs (\{.*?\}) --seeds", command)
         kinds = sorted({s["kind"] for s in json.loads(specs.group(1)).values()}) if specs else ["?"]

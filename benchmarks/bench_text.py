@@ -9,6 +9,12 @@ and checks that all give identical counts. Prints figures only (no assertions).
 
     .venv/bin/python benchmarks/bench_text.py            # 200 MB corpus, 3 repetitions
     .venv/bin/python benchmarks/bench_text.py --mb 20 --reps 1
+    .venv/bin/python benchmarks/bench_text.py --demo short --scale default       # the demo's own texts
+    .venv/bin/python benchmarks/bench_text.py --demo realistic --scale small     # report-length demo texts
+
+--demo generates the demo's annual-report texts (PDF debris, several versions per firm-year; short or realistic
+length) and times the stage as the pipeline runs it (count_years: version choice, repair, one buffer per batch)
+against the same work one report at a time (read, repair, count per file), the pattern of a job per year.
 
 MB is 10^6 bytes of report files as stored on disk (UTF-8 Chinese is 3 bytes a character).
 """
@@ -180,7 +186,13 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions; the best is reported (default 3)")
     ap.add_argument("--seed", type=int, default=20250403)
     ap.add_argument("--dir", type=Path, default=None, help="corpus folder to reuse/keep (default: a temp dir)")
+    ap.add_argument("--demo", choices=["short", "realistic"], default=None,
+                    help="time the demo's own texts of this length instead of the synthetic corpus")
+    ap.add_argument("--scale", default="small", help="demo scale for --demo (default small)")
     args = ap.parse_args()
+    if args.demo is not None:
+        bench_demo(args.demo, args.scale, args.seed, args.reps, args.dir)
+        return
 
     tmp = None
     if args.dir is None:
@@ -259,6 +271,74 @@ def main() -> None:
             print(f"speed-up of {name} over {base}: {min(times[base]) / min(times[name]):.2f}x")
     if tmp is not None:
         tmp.cleanup()
+
+
+def bench_demo(length: str, scale: str, seed: int, reps: int, folder: Path | None) -> None:
+    """Time count_years on the demo's texts against counting them one report at a time (same results)."""
+    from srdi.demo import generate_demo
+    from srdi.demo.scales import get_scale
+    from srdi.text import count_years
+    from srdi.text.repair import repair
+    from srdi.text.versions import choose_versions
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench_text_demo_") if folder is None else None
+    raw = Path(tmp.name) / "raw" if tmp is not None else folder
+    if not (raw / "mdna").is_dir():
+        t0 = time.perf_counter()
+        generate_demo(raw, scale=scale, seed=seed, texts=length)
+        print(f"generated the {scale} demo with {length} texts in {time.perf_counter() - t0:.1f} s")
+    mdna = raw / "mdna"
+    years = get_scale(scale).years
+    all_files = sorted(mdna.glob("*.txt"))
+    chosen, _, _ = choose_versions(all_files)
+    mb_all = sum(f.stat().st_size for f in all_files) / 1e6
+    mb = sum(v.path.stat().st_size for v in chosen) / 1e6
+    dicts = {k: str(p) for k, p in DICTS.items()}
+    counter = TextCounter({k: load_dictionary(p) for k, p in DICTS.items()})
+
+    def per_report() -> int:
+        n = 0
+        for v in chosen:
+            dec = read_report(v.path)
+            if dec is not None:
+                counter.count(repair(dec.text, v.year)[0])
+                n += 1
+        return n
+
+    def decode_only() -> int:
+        return sum(len(dec.text) for v in chosen if (dec := read_report(v.path)) is not None)
+
+    out = raw.parent / "bench_shard.parquet"
+    methods: dict[str, Callable[[], object]] = {
+        "read + decode only (floor)": decode_only,
+        "count_years (all years, one process)": lambda: count_years(mdna, years, dicts, out),
+        "count_years, scope mdna": lambda: count_years(mdna, years, dicts, out, scope="mdna"),
+        "one report at a time": per_report,
+    }
+    runs: dict[str, list[float]] = {k: [] for k in methods}
+    for _ in range(reps):  # interleaved, so a change in the machine's load hits every method alike
+        for k, fn in methods.items():
+            runs[k].append(_timed(fn))
+    times = {k: min(v) for k, v in runs.items()}
+    df = count_years(mdna, years, dicts, out)
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, one process, load {os.getloadavg()[0]:.1f}")
+    print(f"demo {scale}, {length} texts: {len(all_files)} files, {mb_all:.1f} MB on disk; {len(chosen)} chosen "
+          f"versions, {mb:.1f} MB; median {int(df['text_chars'].median())} characters counted per report")
+    print(f"{'method':<40}{'best s':>9}{'MB/s':>9}")
+    for name, t in times.items():
+        print(f"{name:<40}{t:>9.2f}{mb / t:>9.1f}")
+    base = times["one report at a time"]
+    stage = times["count_years (all years, one process)"]
+    print(f"speed-up of count_years over one report at a time: {base / stage:.2f}x; "
+          f"count_years / read+decode floor time: {stage / times['read + decode only (floor)']:.2f}")
+    if tmp is not None:
+        tmp.cleanup()
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

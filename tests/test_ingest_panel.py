@@ -133,8 +133,8 @@ def test_panel_rejects_duplicate_keys(tmp_path):
         ("中国科学院大学", "university"),
         ("上海电子研究所", "institute"),
         ("某某材料有限公司", "other"),
-        ("", "other"),
-        (None, "other"),
+        ("", "blank"),  # a rank without a name: not disclosed (tests/test_partner_match.py)
+        (None, "blank"),
     ],
 )
 def test_classify_partner(name, expected):

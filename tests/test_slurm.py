@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workflow/profiles/slurm.template"
 SETUP = ROOT / ".ci/slurm_local.sh"
 # Rules that do real work go to the cluster; the light ones (formatting, bookkeeping) stay local.
-HEAVY = {"demo_data", "ingest", "base_panel", "text_year", "panel", "import_panel"}
+HEAVY = {"demo_data", "ingest", "base_panel", "text_count", "panel", "import_panel"}
 LIGHT = {"text_measures", "describe", "provenance", "regression_table", "describe_tables", "figures", "report", "all"}
 
 
@@ -91,7 +91,7 @@ def test_profile_template_settings():
     assert profile["slurm-status-command"] == "squeue"
     assert defaults["mem_mb"] <= 4000 and defaults["runtime"] <= 60
     # The text years run as one group job, each job asks for at most `cores` CPUs.
-    assert profile["groups"] == {"text_year": "text"} and profile["cores"] >= 1
+    assert profile["groups"] == {"text_count": "text"} and profile["cores"] >= 1
     # The user's copy is git-ignored and nothing in it is tracked, so filling it in never marks the outputs as
     # uncommitted changes (provenance records git status).
     if (ROOT / ".git").exists():
@@ -145,7 +145,7 @@ def test_rules_declare_resources_and_light_ones_are_local(tmp_path):
     rules = json.loads(run.stdout.strip().splitlines()[-1])
     assert {name for name, rule in rules.items() if rule["local"]} == LIGHT
     heavy = {name for name in rules if name in HEAVY or name.startswith("estimate_")}
-    assert {"demo_data", "ingest", "base_panel", "text_year", "panel", "estimate_panel"} <= heavy
+    assert {"demo_data", "ingest", "base_panel", "text_count", "panel", "estimate_panel"} <= heavy
     assert heavy | LIGHT == set(rules), set(rules) - heavy - LIGHT
     for name in heavy:
         rule = rules[name]
@@ -210,8 +210,8 @@ def test_tiny_demo_on_slurm_equals_local_run(slurm_cluster, tmp_path):
     assert remote.isdisjoint(LIGHT), remote & LIGHT
     assert any(name.startswith("estimate_") for name in remote)
     # The text years: only inside the one group job, never submitted or run alone.
-    assert re.search(r"Group job text ", log) and re.search(r"^\s+rule text_year:", log, re.M), log[-6000:]
-    assert not re.search(r"^(?:local)?rule text_year:", log, re.M)
+    assert re.search(r"Group job text ", log) and re.search(r"^\s+rule text_count:", log, re.M), log[-6000:]
+    assert not re.search(r"^(?:local)?rule text_count:", log, re.M)
     n_remote_jobs = len(re.findall(r"^(?:rule|checkpoint) \w+:", log, re.M)) + len(re.findall(r"Group job ", log))
     assert len(submitted) == n_remote_jobs, (len(submitted), n_remote_jobs, log[-6000:])
     states = _squeue(_run_id(log))

@@ -17,7 +17,7 @@ Handler = Callable[[argparse.Namespace], None]
 def _demo(a: argparse.Namespace) -> None:
     from srdi.demo import generate_demo
 
-    generate_demo(a.out_dir, scale=a.scale, seed=a.seed)
+    generate_demo(a.out_dir, scale=a.scale, seed=a.seed, texts=a.texts)
 
 
 def _ingest(a: argparse.Namespace) -> None:
@@ -29,14 +29,14 @@ def _ingest(a: argparse.Namespace) -> None:
 def _base_panel(a: argparse.Namespace) -> None:
     from srdi.ingest import build_base_panel
 
-    build_base_panel(a.interim_dir, a.out)
+    build_base_panel(a.interim_dir, a.out, aliases=a.aliases or None, match_report_path=a.match_report)
 
 
-def _text_year(a: argparse.Namespace) -> None:
-    from srdi.text import count_year
+def _text_count(a: argparse.Namespace) -> None:
+    from srdi.text import count_years
 
     dictionaries = dict(item.split("=", 1) for item in a.dictionaries)
-    count_year(a.mdna_dir, a.year, dictionaries, a.out, negation={"window": a.negation_window})
+    count_years(a.mdna_dir, a.years, dictionaries, a.out, negation={"window": a.negation_window}, scope=a.scope)
 
 
 def _text_combine(a: argparse.Namespace) -> None:
@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--scale", default="default")
     p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--texts", default="short", choices=["short", "realistic"])
 
     p = add("ingest", _ingest, "read, map and validate the raw tables into interim parquet files")
     p.add_argument("--raw-dir", required=True)
@@ -122,10 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     p = add("base-panel", _base_panel, "merge the interim tables into a firm-year panel")
     p.add_argument("--interim-dir", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--aliases", default="", help="large-firm alias list (CSV); empty: the shipped list")
+    p.add_argument("--match-report", default=None, help="where to write the partner match report (CSV)")
 
-    p = add("text-year", _text_year, "count dictionary keywords in one year's MD&A texts")
+    p = add("text-count", _text_count, "count dictionary keywords in some years' annual-report texts")
     p.add_argument("--mdna-dir", required=True)
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--years", type=int, nargs="+", required=True)
+    p.add_argument("--scope", default="report", choices=["report", "mdna"])
     p.add_argument("--dictionaries", nargs="+", required=True, metavar="NAME=PATH")
     p.add_argument("--negation-window", type=int, default=5)
     p.add_argument("--out", required=True)

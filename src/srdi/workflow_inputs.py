@@ -10,7 +10,7 @@ import yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 _SHARED_MODULES = ("__init__.py", "atomic.py", "cli.py", "config.py", "sample_query.py", "model_columns.py")
-_MDNA_NAME = re.compile(r"^\d{6}_(\d{4})\.txt$")
+_MDNA_NAME = re.compile(r"^\d{6}_(\d{4})(?:_.*)?\.txt$")  # <code>_<year>[_<version>].txt
 # Data files a stage's code reads besides its declared inputs (the codebook's definitions and labels).
 _STAGE_DATA = {"panel": (PACKAGE_DIR.parents[1] / "data" / "codebook.yaml",)}
 
@@ -57,10 +57,20 @@ def raw_table_paths(raw_dir: str | Path, mapping_path: str | Path) -> list[str]:
     return sorted(paths)
 
 
-def mdna_files(raw_dir: str | Path, year: int | str) -> list[str]:
-    """The MD&A texts of one report year, the inputs of that year's text job (an edited text reruns it)."""
+def mdna_files(raw_dir: str | Path, years: list[int]) -> list[str]:
+    """The report texts (every version) of some report years, the inputs of one text job (an edited text
+    reruns it)."""
     mdna = Path(raw_dir) / "mdna"
-    return sorted(str(p) for p in mdna.glob(f"*_{int(year)}.txt") if _MDNA_NAME.match(p.name))
+    wanted = {int(y) for y in years}
+    return sorted(str(p) for p in mdna.glob("*.txt") if (m := _MDNA_NAME.match(p.name)) and int(m[1]) in wanted)
+
+
+def text_parts(years: list[int], jobs: int | None, cores: int | None) -> list[list[int]]:
+    """The report years of each text job: `jobs` jobs (None: one per core), never more than the years, each
+    taking every n-th year so the jobs get similar work. One job per core, not per year, saves the Python
+    start-ups (about 1-2 s each) that a job per year pays."""
+    n = max(1, min(len(years), jobs or cores or 1))
+    return [years[i::n] for i in range(n)]
 
 
 def text_years(config: dict[str, Any], raw_dir: str | Path) -> list[int]:
@@ -72,5 +82,5 @@ def text_years(config: dict[str, Any], raw_dir: str | Path) -> list[int]:
     mdna = Path(raw_dir) / "mdna"
     years = {int(m.group(1)) for p in mdna.glob("*.txt") if (m := _MDNA_NAME.match(p.name))}
     if not years:
-        raise FileNotFoundError(f"{mdna}: no MD&A files named <6-digit code>_<year>.txt")
+        raise FileNotFoundError(f"{mdna}: no report files named <6-digit code>_<year>[_<version>].txt")
     return sorted(years)

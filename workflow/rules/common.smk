@@ -7,7 +7,7 @@ from srdi.config import load_workflow_config
 from srdi.model_columns import columns_by_model
 from srdi.run_summary import print_run_summary
 from srdi.seeds import derive_seed
-from srdi.workflow_inputs import mdna_files, package_sources, raw_table_paths, text_years
+from srdi.workflow_inputs import mdna_files, package_sources, raw_table_paths, text_parts, text_years
 
 CONFIG_FILE = "config.yaml"
 config = load_workflow_config(CONFIG_FILE, workflow.config_settings.overwrite_config or {})
@@ -22,7 +22,8 @@ TIME = config["data"]["time"]
 INTERIM = "results/interim"
 INGEST_REPORT = f"{INTERIM}/ingest_report.json"
 BASE_PANEL = f"{INTERIM}/base_panel.parquet"
-TEXT_SHARD = f"{INTERIM}/text/{{year}}.parquet"
+PARTNER_MATCH = "results/partner_match.csv"
+TEXT_SHARD = f"{INTERIM}/text/part{{part}}.parquet"
 TEXT_MEASURES = f"{INTERIM}/text_measures.parquet"
 PANEL = "results/panel.parquet"
 CODEBOOK = "results/codebook.csv"
@@ -49,9 +50,15 @@ def raw_inputs(wildcards=None):
     return [*demo_ready(), *raw_table_paths(RAW_DIR, MAPPING)]
 
 
+def text_jobs():
+    """Report years of each text job (text.jobs jobs, or one per core); read when needed, not at parse time, as
+    a user's years come from the file names and `panel` runs have no texts."""
+    return text_parts(text_years(config, RAW_DIR), config["text"]["jobs"], workflow.cores)
+
+
 def text_inputs(wildcards):
-    """The MD&A texts of the job's year: each is an input, so an edited text reruns its year."""
-    return [*demo_ready(), *mdna_files(RAW_DIR, wildcards.year)]
+    """The report texts of the job's years: each is an input, so an edited text reruns its job."""
+    return [*demo_ready(), *mdna_files(RAW_DIR, text_jobs()[int(wildcards.part)])]
 
 
 def code(*stages):

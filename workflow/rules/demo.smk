@@ -13,6 +13,7 @@ checkpoint demo_data:
         out_dir=lambda wc, output: Path(output.manifest).parent,
         scale=config["demo"]["scale"],
         seed=config["seed"],
+        texts=config["demo"]["texts"],
     log:
         f"{LOGS}/demo_data.log",
     threads: 1
@@ -21,4 +22,5 @@ checkpoint demo_data:
         mem_mb={"tiny": 1000, "small": 1000, "default": 1500}.get(config["demo"]["scale"], 6000),
         runtime={"tiny": 10, "small": 10, "default": 15}.get(config["demo"]["scale"], 60),
     shell:
-        "{params.py:q} demo --out-dir {params.out_dir:q} --scale {params.scale:q} --seed {params.seed:q} > {log:q} 2>&1"
+        "{params.py:q} demo --out-dir {params.out_dir:q} --scale {params.scale:q} --seed {params.seed:q}"
+        " --texts {params.texts:q} > {log:q} 2>&1"

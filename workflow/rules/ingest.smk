@@ -26,13 +26,16 @@ rule ingest:
 
 rule base_panel:
     output:
-        BASE_PANEL,
+        panel=BASE_PANEL,
+        match_report=PARTNER_MATCH,
     input:
         report=INGEST_REPORT,
+        aliases=[config["partners"]["aliases"]] if config["partners"]["aliases"] else [],
         code=code("ingest"),
     params:
         py=PY,
         interim_dir=lambda wc, input: Path(input.report).parent,
+        aliases=["--aliases", config["partners"]["aliases"]] if config["partners"]["aliases"] else [],
     log:
         f"{LOGS}/base_panel.log",
     threads: 1
@@ -44,4 +47,5 @@ rule base_panel:
         ),
         runtime=15,
     shell:
-        "{params.py:q} base-panel --interim-dir {params.interim_dir:q} --out {output:q} > {log:q} 2>&1"
+        "{params.py:q} base-panel --interim-dir {params.interim_dir:q} --out {output.panel:q}"
+        " {params.aliases:q} --match-report {output.match_report:q} > {log:q} 2>&1"

@@ -1,8 +1,9 @@
-# Keyword counts of the MD&A texts, one shard per report year so shards run in parallel. They start after
-# ingestion has validated every raw table, so a bad export stops the run before any result is written.
+# Keyword counts of the annual-report texts: one job per core (text.jobs), each counting a set of report years in
+# one process (srdi.text.count_years), so a run pays one Python start-up per core, not one per year. They start
+# after ingestion has validated every raw table, so a bad export stops the run before any result is written.
 
 
-rule text_year:
+rule text_count:
     output:
         TEXT_SHARD,
     input:
@@ -13,22 +14,25 @@ rule text_year:
     params:
         py=PY,
         mdna_dir=f"{RAW_DIR}/mdna",
+        years=lambda wc: text_jobs()[int(wc.part)],
         dictionaries=[f"{k}={v}" for k, v in sorted(config["text"]["dictionaries"].items())],
         window=config["text"]["negation_window"],
+        scope=config["text"]["scope"],
     log:
-        f"{LOGS}/text_year_{{year}}.log",
+        f"{LOGS}/text_count_{{part}}.log",
     threads: 1
-    # Streams the year's texts one by one: 127 MB tiny, 140 MB / 6 s default (about 10 MB of texts a year); the
-    # text stage matches 150 MB/s (benchmarks/results/text.md), so the run time follows the texts' size.
+    # Reads its years' texts in batches of 16 M characters (about 200 MB of memory at most); the stage runs at
+    # 100-200 MB/s per core on report-length texts (benchmarks/results/text.md), so the run time follows the size.
     resources:
         mem_mb=1000,
         runtime=lambda wc, input: 5 + int(input.size_mb / 1000),
     shell:
-        "{params.py:q} text-year --mdna-dir {params.mdna_dir:q} --year {wildcards.year:q}"
-        " --dictionaries {params.dictionaries:q} --negation-window {params.window:q} --out {output:q} > {log:q} 2>&1"
+        "{params.py:q} text-count --mdna-dir {params.mdna_dir:q} --years {params.years:q}"
+        " --dictionaries {params.dictionaries:q} --negation-window {params.window:q} --scope {params.scope:q}"
+        " --out {output:q} > {log:q} 2>&1"
 
 
-# Concatenates the yearly shards (2 s at default scale): runs where Snakemake runs, not through a cluster job.
+# Concatenates the shards (about 1 s): runs where Snakemake runs, not through a cluster job.
 localrules:
     text_measures,
 
@@ -37,7 +41,7 @@ rule text_measures:
     output:
         TEXT_MEASURES,
     input:
-        shards=lambda wc: expand(TEXT_SHARD, year=text_years(config, RAW_DIR)),
+        shards=lambda wc: expand(TEXT_SHARD, part=range(len(text_jobs()))),
         code=code("text"),
     params:
         py=PY,

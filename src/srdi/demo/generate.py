@@ -36,7 +36,7 @@ from srdi.demo.tables import (
     ownership_natures,
     ownership_table,
 )
-from srdi.demo.texts import render_mdna
+from srdi.demo.texts import LENGTHS, report_versions
 from srdi.demo.writers import sha256_file, write_csmar_csv, write_plain_csv, write_xlsx
 
 # Random-stream names in a fixed order: each component gets its own child of SeedSequence(seed), so adding a
@@ -178,7 +178,8 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
     }
 
 
-def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int) -> list[str]:
+def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int,
+               texts: str = "short") -> list[str]:
     """Build and write every table into `out`; returns written relative paths (manifest excluded)."""
     written: list[str] = []
 
@@ -225,7 +226,7 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
     plain("FN_Subsidiary.csv", subsidiaries)
     plain("Province_InnovEnv.csv", messy.innovation_index(rng, sim.env))
     plain("LargeEnterprises.csv", large_firm_table())
-    written += _write_texts(out, sim, streams["texts"])
+    written += _write_texts(out, sim, streams["texts"], texts)
     latent = _latent_frame(sim)
     latent.to_parquet(out / "truth_latent.parquet", index=False, engine="pyarrow")
     written.append("truth_latent.parquet")
@@ -241,21 +242,23 @@ _COUNT_KEYS = ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_bl
                "n_data_neg_overlap", "n_eco_neg")
 
 
-def _write_texts(out: Path, sim: Sim, rng: np.random.Generator) -> list[str]:
+def _write_texts(out: Path, sim: Sim, rng: np.random.Generator, length: str) -> list[str]:
+    """Annual-report texts, every version of a firm-year (mdna/<code>_<year>[_<version>].txt)."""
     (out / "mdna").mkdir()
     ii, kk = np.nonzero(sim.written & sim.a["has_report"])
     order = np.lexsort((kk, sim.firms["Stkcd"].to_numpy()[ii]))
     codes = sim.firms["Stkcd"].to_numpy()
     inds = sim.firms["Nnindnme"].to_numpy()
+    firms = sim.firms["Conme"].to_numpy()
     arrays = {k: sim.a[k][ii, kk] for k in _COUNT_KEYS}
     paths = []
     for j in order:
         counts = {k: int(arrays[k][j]) for k in _COUNT_KEYS}
         year = int(sim.years[kk[j]])
-        text = render_mdna(rng, counts, year, inds[ii[j]])
-        rel = f"mdna/{codes[ii[j]]}_{year}.txt"
-        (out / rel).write_bytes(text.encode("utf-8"))
-        paths.append(rel)
+        for tag, text in report_versions(rng, counts, year, inds[ii[j]], firms[ii[j]], length).items():
+            rel = f"mdna/{codes[ii[j]]}_{year}{'_' + tag if tag else ''}.txt"
+            (out / rel).write_bytes(text.encode("utf-8"))
+            paths.append(rel)
     return paths
 
 
@@ -308,14 +311,18 @@ def remove_stale_siblings(out_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403) -> dict:
-    """Write the synthetic raw tables, MD&A texts, truth.json and manifest.json to `out_dir`; return the manifest.
+def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403,
+                  texts: str = "short") -> dict:
+    """Write the synthetic raw tables, annual-report texts, truth.json and manifest.json to `out_dir`; return
+    the manifest. `texts`: short (about 2,000 characters a report) or realistic (MD&A 15,000-40,000).
 
     Everything is written to a temporary sibling directory first and renamed onto `out_dir` at the end, so a
     crash never leaves partial output. An existing `out_dir` is replaced only if it holds nothing but an earlier
     demo's files (those its manifest lists): a folder with anything else in it may be a user's own data.
     """
     sc = get_scale(scale)
+    if texts not in LENGTHS:
+        raise ValueError(f"demo texts must be one of {list(LENGTHS)}, got {texts!r}")
     out_dir = Path(out_dir)
     check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -327,11 +334,12 @@ def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         os.chmod(tmp, 0o755)
-        files = _write_all(tmp, sim, streams, int(seed))
+        files = _write_all(tmp, sim, streams, int(seed), texts)
         manifest = {
             "generator": GENERATOR,
             "seed": int(seed),
             "scale": sc.name,
+            "texts": texts,
             "files": [
                 {"path": p, "sha256": sha256_file(tmp / p), "bytes": (tmp / p).stat().st_size}
                 for p in sorted(files)

@@ -222,3 +222,10 @@ def ordinary_company_names(rng: np.random.Generator, n: int) -> list[str]:
         seen.add(name)
         out.append(name)
     return out
+
+
+# Branch and subsidiary name forms built on a prefix ({p}) with a city or province ({c}, {s}).
+BRANCH_FORMS: tuple[str, ...] = (
+    "{p}{c}分公司", "{p}{s}有限公司", "{p}（{c}）有限公司", "{p}{c}科技有限公司", "{p}{s}销售有限公司",
+)
+GRID_FORMS: tuple[str, ...] = ("国网{s}省电力有限公司{c}供电公司", "国网{c}供电公司", "国网{s}省电力有限公司")

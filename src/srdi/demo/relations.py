@@ -1,21 +1,100 @@
 """Top-5 customers and suppliers (CSMAR FN_Fn052/053) and patent applications (CNRDS style).
 
 The large-enterprise ranks and the joint applications with large firms, universities and institutes are the
-ones the DGP drew; every other name is an ordinary company, so the documented classification rules recover
-ci_chain and ci_collab exactly.
+ones the DGP drew. Names are spelled as real exports spell them (docs/demo_dgp.md, "Partner names"): a large
+partner appears under its listed name, a formatting variant, a former name, a branch or subsidiary
+(国网江苏省电力有限公司苏州供电公司) or with "及其关联方"; some firm-years anonymise their ordinary partners
+(客户二) or disclose no names at all (blank names, ratios only), and most joint applications are co-filed with
+the firm's own subsidiaries. Every other name is an ordinary company, so the documented matching rules
+(srdi.ingest.partners) recover ci_chain and ci_collab exactly where names are disclosed.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
 
 from srdi.demo import names as nm
 from srdi.demo.dgp import Sim
+from srdi.ingest.partners import read_aliases
 
 _CN_NUM = ("一", "二", "三", "四", "五")
 LARGE_POOL = 5
 ORDINARY_POOL = 8
+# Rates of the messy spellings (modelled; docs/demo_dgp.md, "Partner names").
+AGGREGATE_ONLY = 0.08  # firm-years that disclose only the top-5 ratios, no names (both tables)
+ANONYMISED = 0.15  # firm-years that anonymise their ordinary partners below rank 1 (客户二, 供应商三)
+# Spelling of a large partner: listed name, formatting variant, alias, branch/subsidiary, "及其关联方".
+LARGE_FORMS = (0.40, 0.12, 0.08, 0.30, 0.10)
+OWN_COFILING = 0.45  # own-subsidiary co-filings per firm-year, relative to the solo applications' rate
+_RELATED_SUFFIX = ("及其关联方", "及其关联公司", "及其子公司")
+
+
+@functools.cache
+def _alias_table() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Former names and branch prefixes per listed firm, from the shipped alias list that ingestion uses."""
+    aliases: dict[str, list[str]] = {}
+    prefixes: dict[str, list[str]] = {}
+    for a in read_aliases():
+        (aliases if a.rule == "alias" else prefixes).setdefault(a.canonical, []).append(a.name)
+    return aliases, prefixes
+
+
+def _format_variant(rng: np.random.Generator, name: str) -> str:
+    """The same name as another export spells it: half-width brackets, a space, 有限责任公司 for 有限公司."""
+    r = rng.random()
+    if "（" in name and r < 0.5:
+        return name.replace("（", "(").replace("）", ")")
+    if r < 0.7 and name.endswith("有限公司") and not name.endswith("股份有限公司"):
+        return name[:-4] + "有限责任公司"
+    cut = 2 + int(rng.integers(max(1, len(name) - 4)))
+    return name[:cut] + " " + name[cut:]
+
+
+def messy_large_name(rng: np.random.Generator, canonical: str, related: bool = True) -> str:
+    """One spelling of a large partner, drawn at the LARGE_FORMS rates ('及其关联方' only if `related`)."""
+    aliases, prefixes = _alias_table()
+    form = int(np.searchsorted(np.cumsum(LARGE_FORMS), rng.random(), side="right"))
+    city = nm.CITIES[int(rng.integers(len(nm.CITIES)))]
+    prov = nm.PROVINCES[int(rng.integers(len(nm.PROVINCES)))][1]
+    if form == 1:
+        return _format_variant(rng, canonical)
+    if form == 2 and canonical in aliases:
+        pool = aliases[canonical]
+        return pool[int(rng.integers(len(pool)))]
+    if form == 3 and canonical in prefixes:
+        if canonical == "国家电网有限公司":
+            tpl = nm.GRID_FORMS[int(rng.integers(len(nm.GRID_FORMS)))]
+            return tpl.format(c=city, s=prov)
+        pool = prefixes[canonical]
+        tpl = nm.BRANCH_FORMS[int(rng.integers(len(nm.BRANCH_FORMS)))]
+        return tpl.format(p=pool[int(rng.integers(len(pool)))], c=city, s=prov)
+    if form == 4 and related:
+        return canonical + _RELATED_SUFFIX[int(rng.integers(len(_RELATED_SUFFIX)))]
+    return canonical
+
+
+def _messy_large(rng: np.random.Generator, names: np.ndarray, is_large: np.ndarray) -> np.ndarray:
+    out = names.copy()
+    for idx in zip(*np.nonzero(is_large), strict=True):
+        out[idx] = messy_large_name(rng, str(names[idx]))
+    return out
+
+
+def own_subsidiary_names(rng: np.random.Generator, short: str, full: str, k: int) -> list[str]:
+    """k names of the firm's own subsidiaries and branches (华锐电子（苏州）科技有限公司, 苏州华锐电子精密机械
+    有限公司, 江苏华锐电子股份有限公司北京分公司)."""
+    core = full.removesuffix("股份有限公司")
+    out = []
+    for _ in range(k):
+        city = nm.CITIES[int(rng.integers(len(nm.CITIES)))]
+        trade = nm.ORDINARY_TRADES[int(rng.integers(len(nm.ORDINARY_TRADES)))]
+        forms = (f"{city}{short}{trade}有限公司", f"{short}（{city}）科技有限公司", f"{full}{city}分公司",
+                 f"{core}{city}有限公司")
+        out.append(forms[int(rng.integers(len(forms)))])
+    return out
 
 
 def _pick_names(rng: np.random.Generator, is_large: np.ndarray, large_pool: np.ndarray,
@@ -60,14 +139,21 @@ def build_relations(rng: np.random.Generator, sim: Sim, ordinary: list[str]) -> 
 
     ii, kk = np.nonzero(sim.written)
     m = ii.size
-    cus_names = _pick_names(rng, a["cus_large"][ii, kk], cus_large_pool[ii], cus_ord_pool[ii])
-    sup_names = _pick_names(rng, a["sup_large"][ii, kk], sup_large_pool[ii], sup_ord_pool[ii])
-    # Some firms disclose ordinary partners anonymously (客户一, 供应商二, ...): still not large.
-    anon = rng.random(m) < 0.08
+    cus_large, sup_large = a["cus_large"][ii, kk], a["sup_large"][ii, kk]
+    cus_names = _pick_names(rng, cus_large, cus_large_pool[ii], cus_ord_pool[ii])
+    sup_names = _pick_names(rng, sup_large, sup_large_pool[ii], sup_ord_pool[ii])
+    cus_names = _messy_large(rng, cus_names, cus_large)
+    sup_names = _messy_large(rng, sup_names, sup_large)
+    # Anonymised ordinary partners below rank 1 (客户二, 供应商三): still not large, and rank 1 stays named so
+    # the firm-year's large share is known. Aggregate-only firm-years: ratios without any name.
+    anon = (rng.random(m) < ANONYMISED)[:, None] & (rng.random((m, 5)) < 0.7) & (np.arange(5) > 0)
     cus_anon = np.array([[f"客户{c}" for c in _CN_NUM]] * m, dtype=object)
     sup_anon = np.array([[f"供应商{c}" for c in _CN_NUM]] * m, dtype=object)
-    cus_names = np.where(anon[:, None] & ~a["cus_large"][ii, kk], cus_anon, cus_names)
-    sup_names = np.where(anon[:, None] & ~a["sup_large"][ii, kk], sup_anon, sup_names)
+    cus_names = np.where(anon & ~cus_large, cus_anon, cus_names)
+    sup_names = np.where(anon & ~sup_large, sup_anon, sup_names)
+    blank = (rng.random(m) < AGGREGATE_ONLY)[:, None]
+    cus_names = np.where(blank, None, cus_names)
+    sup_names = np.where(blank, None, sup_names)
     revenue = a["revenue"][ii, kk]
     purchases = (1.0 - a["srdi_distinct"][ii, kk]) * revenue * rng.uniform(0.8, 1.1, m)
     customers = _top5_table(sim, ii, kk, cus_names, a["cus_ratio"][ii, kk], revenue,
@@ -99,12 +185,14 @@ def _patents(rng: np.random.Generator, sim: Sim, ii: np.ndarray, kk: np.ndarray,
     n_qual = a["n_collab"][ii, kk]
     n_solo = np.minimum(rng.poisson(lam_solo[ii] * growth), 150)
     n_ordj = rng.poisson(0.12 * lam_solo[ii] * growth)
+    n_own = rng.poisson(OWN_COFILING * lam_solo[ii] * growth)
     univ = np.array(nm.UNIVERSITIES, dtype=object)
     inst = np.array(nm.INSTITUTES, dtype=object)
     large = np.array([name for name, _ in nm.LARGE_ENTERPRISES], dtype=object)
 
-    # Rows per firm-year in a fixed order: qualifying joint (kind 2), solo (0), joint with an ordinary firm (1).
-    parts = ((2, n_qual), (0, n_solo), (1, n_ordj))
+    # Rows per firm-year in a fixed order: qualifying joint (kind 2), solo (0), joint with an ordinary firm (1),
+    # joint with the firm's own subsidiary (3).
+    parts = ((2, n_qual), (0, n_solo), (1, n_ordj), (3, n_own))
     fy = np.concatenate([np.repeat(np.arange(ii.size), cnt) for _, cnt in parts])
     kind = np.concatenate([np.full(int(cnt.sum()), k, dtype=np.int64) for k, cnt in parts])
     rank = np.concatenate([np.full(int(cnt.sum()), j, dtype=np.int64) for j, (_, cnt) in enumerate(parts)])
@@ -141,6 +229,12 @@ def _patents(rng: np.random.Generator, sim: Sim, ii: np.ndarray, kk: np.ndarray,
     extra_ord = ordinary[rng.integers(0, ordinary.size, r)]
     has_extra = rng.random(r) < 0.15
     conme = firms["Conme"].to_numpy()
+    short = firms["Stknme"].to_numpy()
+    own_pool = [own_subsidiary_names(rng, short[i], conme[i], 3) for i in range(len(firms))]
+    own_pick = rng.integers(0, 3, r)
+    has_own = (kind == 3) | ((kind == 2) & (rng.random(r) < 0.3))
+    large_form = [messy_large_name(rng, str(name), related=False) if partner_type[t] == 0 else ""
+                  for t, name in enumerate(partner)]
 
     app_no: list[str] = []
     applicants: list[str] = []
@@ -148,8 +242,10 @@ def _patents(rng: np.random.Generator, sim: Sim, ii: np.ndarray, kk: np.ndarray,
         digits = f"{y[t]}{ptype[t]}{serial[t]:07d}"
         app_no.append(f"{'CN' if with_cn[t] else ''}{digits}.{_check_digit(digits)}")
         names = [conme[f[t]]]
+        if has_own[t]:
+            names.append(own_pool[f[t]][own_pick[t]])
         if kind[t] == 2:
-            names.append(partner[t])
+            names.append(large_form[t] if partner_type[t] == 0 else partner[t])
             if has_second[t] and second[t] != partner[t]:
                 names.append(second[t])
             if has_extra[t]:

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_parquet
+from ..atomic import write_csv, write_parquet
 from .errors import IngestError, make_problem
-from .partners import classify_partner, normalize_name, normalize_names
+from .partner_proxies import match_report, partner_shares, patent_counts
+from .partners import PartnerMatcher, read_aliases
 
 KEY = ["stkcd", "year"]
-TOP_N = 5  # top-5 customers / suppliers
 
 
 def _read(interim_dir: Path, key: str) -> pd.DataFrame:
@@ -62,51 +62,6 @@ def _left(base: pd.DataFrame, right: pd.DataFrame, on: list[str], cols: list[str
     return base.merge(right, on=on, how="left", validate="many_to_one")
 
 
-def partner_shares(partners: pd.DataFrame, large_names: frozenset[str], prefix: str) -> pd.DataFrame:
-    """Per firm-year: `<prefix>_top5` = sum of top-5 shares, `<prefix>_large_share` = share of those
-    partners that are large enterprises (exact normalized name match)."""
-    top = partners.loc[partners["rank"] <= TOP_N].copy()
-    top["is_large"] = [classify_partner(n, large_names) == "large" for n in top["partner_name"]]
-    top["large_part"] = top["share"].where(top["is_large"], 0.0)
-    out = top.groupby(KEY, as_index=False).agg(
-        **{f"{prefix}_top5": ("share", lambda s: s.sum(min_count=1)),
-           f"{prefix}_large_share": ("large_part", lambda s: s.sum(min_count=1))}
-    )
-    return out.astype({"year": "int64"})
-
-
-def patent_counts(patents: pd.DataFrame, firms: pd.DataFrame, large_names: frozenset[str]) -> pd.DataFrame:
-    """Per firm-year of application: n_patents, n_invention, and applications with a co-applicant
-    (other than the firm itself) that is a large enterprise / university / research institute."""
-    own = dict(zip(firms["stkcd"], firms["company_name"].map(normalize_name), strict=False))
-    cache: dict[str, str] = {}
-
-    def classes(stkcd: str, applicants: object) -> set[str]:
-        found: set[str] = set()
-        if not isinstance(applicants, str):
-            return found
-        for name in applicants.split(";"):
-            norm = normalize_name(name)
-            if not norm or norm == own.get(stkcd):
-                continue
-            if norm not in cache:
-                cache[norm] = classify_partner(norm, large_names)
-            found.add(cache[norm])
-        return found
-
-    pats = patents.dropna(subset=["app_year"]).copy()
-    found = [classes(s, a) for s, a in zip(pats["stkcd"], pats["applicants"], strict=True)]
-    pats["year"] = pats["app_year"].astype("int64")
-    pats["n_patents"] = 1
-    pats["n_invention"] = (pats["patent_type"] == "invention").astype("int64")
-    pats["n_joint_large"] = [int("large" in f) for f in found]
-    pats["n_joint_univ"] = [int("university" in f) for f in found]
-    pats["n_joint_inst"] = [int("institute" in f) for f in found]
-    pats["n_joint"] = [int(bool(f & {"large", "university", "institute"})) for f in found]
-    cols = ["n_patents", "n_invention", "n_joint_large", "n_joint_univ", "n_joint_inst", "n_joint"]
-    return pats.groupby(KEY, as_index=False)[cols].sum()
-
-
 def by_year_info(p: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
     """Province and industry of each firm-year from the annual basic-information table where it has the
     firm-year, else the firm table's (latest) values; `info_source` says which."""
@@ -141,8 +96,13 @@ def _add_ratios(p: pd.DataFrame) -> pd.DataFrame:
     return p
 
 
-def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Join the interim tables into one row per stkcd-year, add ratios and proxies, write parquet."""
+def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.PathLike[str],
+                     aliases: str | os.PathLike[str] | None = None,
+                     match_report_path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Join the interim tables into one row per stkcd-year, add ratios and proxies, write parquet.
+
+    `aliases`: the large firms' alias and prefix list (None: the shipped one, srdi.ingest.partners); the partner
+    match report (counts by rule, frequent unmatched names) goes to `match_report_path` if given."""
     d = Path(interim_dir)
     firms = _read(d, "firms")
     p = _firm_years(_read(d, "balance"), _read(d, "income"))
@@ -173,13 +133,15 @@ def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.Pat
     p["srdi_designated"] = (p["year"] >= p["designation_year"]).astype("int64")
     p = _add_ratios(p)
 
-    large = normalize_names(_read(d, "large_firms")["name"])
-    cust = partner_shares(_read(d, "customers"), large, "cust")
-    supp = partner_shares(_read(d, "suppliers"), large, "supp")
+    matcher = PartnerMatcher(_read(d, "large_firms")["name"],
+                             read_aliases(aliases) if aliases is not None else read_aliases())
+    customers, suppliers, patents = _read(d, "customers"), _read(d, "suppliers"), _read(d, "patents")
+    cust = partner_shares(customers, matcher, "cust")
+    supp = partner_shares(suppliers, matcher, "supp")
     p = _left(p, cust, KEY, ["cust_top5", "cust_large_share"], "customers.parquet")
     p = _left(p, supp, KEY, ["supp_top5", "supp_large_share"], "suppliers.parquet")
     p["ci_chain"] = p[["cust_large_share", "supp_large_share"]].mean(axis=1, skipna=True)
-    counts = patent_counts(_read(d, "patents"), firms, large)
+    counts = patent_counts(patents, firms, matcher)
     count_cols = [c for c in counts.columns if c not in KEY]
     p = _left(p, counts, KEY, count_cols, "patents.parquet")
     for col in count_cols:
@@ -188,5 +150,7 @@ def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.Pat
 
     p = p.sort_values(KEY, kind="mergesort").reset_index(drop=True)
     assert_unique(p, KEY, "base panel")
+    if match_report_path is not None:
+        write_csv(match_report_path, match_report(customers, suppliers, patents, firms, matcher))
     write_parquet(out_path, p)
     return p

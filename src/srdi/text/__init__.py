@@ -1,9 +1,10 @@
 """Annual-report (MD&A) text measures: keyword counts of digital transformation and co-innovation.
 
-Rules call `count_year` (one parquet shard per report year, run in parallel) and `combine_shards`.
+Rules call `count_years` (one parquet shard per text job, a set of years; jobs run in parallel) and
+`combine_shards`. Texts are repaired (srdi.text.repair) and one version per firm-year chosen (srdi.text.versions).
 """
 
-from srdi.text.counts import REPORT_ATTR, TextCounter, combine_shards, count_year
+from srdi.text.counts import REPORT_ATTR, TextCounter, combine_shards, count_year, count_years
 from srdi.text.decode import Decoded, decode_report, read_report
 from srdi.text.dictionary import Dictionary, Group, fold_ascii, load_dictionary
 from srdi.text.matcher import Matcher, select_longest_leftmost
@@ -21,6 +22,7 @@ __all__ = [
     "TrieScanner",
     "combine_shards",
     "count_year",
+    "count_years",
     "decode_report",
     "fold_ascii",
     "load_dictionary",

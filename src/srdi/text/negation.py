@@ -112,13 +112,14 @@ class NegationRule:
             return self
         return NegationRule(self.window, self.words, new, self.terminators)
 
-    def is_negated(self, text: str, start: int) -> bool:
-        """Whether the hit starting at character offset `start` of `text` is negated (see module doc)."""
+    def is_negated(self, text: str, start: int, lo: int = 0) -> bool:
+        """Whether the hit starting at character offset `start` of `text` is negated (see module doc).
+        `lo`: where the hit's document starts in `text` (several reports scanned as one buffer)."""
         if self.window == 0 or self._trigger is None:
             return False
-        if not self._trigger.search(text, max(0, start - self.window), start):
+        if not self._trigger.search(text, max(lo, start - self.window), start):
             return False  # fast path: no negation word can start in the window
-        ctx = text[max(0, start - self.window - self._reach) : start]
+        ctx = text[max(lo, start - self.window - self._reach) : start]
         if self._cut is not None:
             ctx = self._cut.split(ctx)[-1]  # the part after the last sentence terminator
         if self._fold:

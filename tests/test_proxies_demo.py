@@ -72,3 +72,16 @@ def test_config_splits_the_sample_by_sme_and_the_split_runs(merged):
     assert {"group:0", "group:1", "difference"} <= set(out["equation"])
     chosen = evaluate(parse_sample_query("sme == 1"), panel)  # the sample restriction of a model
     assert chosen.sum() == (panel["sme"] == 1).sum() > 0
+
+
+def test_province_and_industry_follow_the_annual_table_year_by_year(merged):
+    # a few firms move province or are reclassified mid-panel (STK_LISTEDCOINFOANL); the DGP uses the year's
+    # values (innov_env of the year's province, the industry-year shock of the year's industry), so the panel's
+    # year-varying columns equal the planted ones firm-year by firm-year
+    assert (merged["province"] == merged["province_true"]).all()
+    assert (merged["industry_code"] == merged["industry"]).all()
+    np.testing.assert_allclose(merged["innov_env"], merged["innov_env_true"], rtol=0, atol=1e-9)
+    assert (merged["info_source"] == "firm_info").all()
+    moved = merged.groupby("stkcd")["province"].nunique().gt(1).sum()
+    reclassified = merged.groupby("stkcd")["industry_code"].nunique().gt(1).sum()
+    assert moved >= 2 and reclassified >= 2

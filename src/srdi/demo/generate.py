@@ -44,7 +44,7 @@ from srdi.demo.writers import sha256_file, write_csmar_csv, write_plain_csv, wri
 # component at the end never changes the others' draws.
 COMPONENTS: tuple[str, ...] = (
     "firms", "effects", "env", "channels", "chain", "digital", "mentions", "outcomes", "designation",
-    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts", "messy",
+    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts", "messy", "moves",
 )
 
 # Latent firm-year columns written to truth_latent.parquet (see docs/demo_dgp.md for definitions).
@@ -77,8 +77,8 @@ def _latent_frame(sim: Sim) -> pd.DataFrame:
         "year": sim.years[kk].astype(np.int64),
         "has_report": sim.a["has_report"][ii, kk],
         "is_finance": sim.firms["is_finance"].to_numpy()[ii],
-        "industry": sim.firms["Nnindcd"].to_numpy()[ii],
-        "province": sim.firms["PROVINCE"].to_numpy()[ii],
+        "industry": sim.a["industry"][ii, kk],
+        "province": sim.a["province"][ii, kk],
     }
     for c in LATENT_COLUMNS:
         cols[c] = sim.a[c][ii, kk]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from srdi.demo import names as nm
+from srdi.demo.moves import firm_year_groups
 from srdi.demo.params import (
     CBAR_SCALE,
     CHANNELS,
@@ -104,19 +105,24 @@ def simulate(streams: dict[str, np.random.Generator], scale: Scale, firms: pd.Da
     eta = rng.standard_normal(n) - 1.0 * firms["distressed"].to_numpy()
     a["eta"] = np.repeat(eta[:, None], k_all, axis=1)
 
-    # --- province innovation environment (written table = first..last year) ---
+    # --- registered province and industry of each year (a few firms move or are reclassified) ---
+    written = a["active"] & (years[None, :] >= scale.first_year)
+    a["province"], a["industry"] = firm_year_groups(streams["moves"], firms, written)
+    cols = np.arange(k_all)[None, :]
+
+    # --- province innovation environment of the year's province (written table = first..last year) ---
     env_all = _env_table(streams["env"], years)
-    env_map = env_all.pivot(index="Province", columns="Year", values="InnovEnv")
-    env = env_map.loc[firms["PROVINCE"].to_numpy(), years].to_numpy()
+    env_map = env_all.pivot(index="Province", columns="Year", values="InnovEnv")[years]
+    env = env_map.to_numpy()[env_map.index.get_indexer(a["province"].ravel()).reshape(n, k_all), cols]
     a["innov_env"] = env
     a["env_c"] = (env - ENV_CENTER) / ENV_SCALE
 
-    # --- industry-year shock z_jt (the excluded instrument) ---
+    # --- industry-year shock z_jt of the year's industry (the excluded instrument) ---
     rng = streams["channels"]
     inds = sorted(firms["Nnindcd"].unique())
     z_tab = rng.normal(0.0, v["sd_z_industry_year"], size=(len(inds), k_all))
-    ind_pos = np.searchsorted(np.array(inds), firms["Nnindcd"].to_numpy())
-    a["z"] = z_tab[ind_pos]
+    ind_pos = np.searchsorted(np.array(inds), a["industry"].astype(str))
+    a["z"] = z_tab[ind_pos, cols]
 
     # --- channel intensities m_c = mu + a_i + trend*t + pi*z + xi ---
     for ch in CHANNELS:

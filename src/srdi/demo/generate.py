@@ -29,6 +29,7 @@ from srdi.demo.params import (
 )
 from srdi.demo.relations import build_relations
 from srdi.demo.scales import BURN_IN, Scale, get_scale
+from srdi.demo.sme_truth import sme_class
 from srdi.demo.statements import build_statements
 from srdi.demo.tables import (
     governance_table,
@@ -43,7 +44,7 @@ from srdi.demo.writers import sha256_file, write_csmar_csv, write_plain_csv, wri
 # component at the end never changes the others' draws.
 COMPONENTS: tuple[str, ...] = (
     "firms", "effects", "env", "channels", "chain", "digital", "mentions", "outcomes", "designation",
-    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts", "messy",
+    "finance", "st", "ownership", "governance", "statements", "names", "relations", "texts", "messy", "moves",
 )
 
 # Latent firm-year columns written to truth_latent.parquet (see docs/demo_dgp.md for definitions).
@@ -60,7 +61,7 @@ LATENT_COLUMNS: tuple[str, ...] = (
     *(f"{prefix}_{d}{suffix}" for d, _ in DIMENSIONS for prefix, suffix in
       (("srdi", ""), ("srdi", "_star"), ("alpha", ""), ("lambda", ""), ("e", ""))),
     "desig_index", "designated", "batch_year", "desig_tau", *(f"srdi_{d}_untreated" for d in DID_DIMENSIONS),
-    "st", "lev", "revenue", "total_assets",
+    "st", "lev", "revenue", "total_assets", "employees",
 )
 
 
@@ -76,11 +77,12 @@ def _latent_frame(sim: Sim) -> pd.DataFrame:
         "year": sim.years[kk].astype(np.int64),
         "has_report": sim.a["has_report"][ii, kk],
         "is_finance": sim.firms["is_finance"].to_numpy()[ii],
-        "industry": sim.firms["Nnindcd"].to_numpy()[ii],
-        "province": sim.firms["PROVINCE"].to_numpy()[ii],
+        "industry": sim.a["industry"][ii, kk],
+        "province": sim.a["province"][ii, kk],
     }
     for c in LATENT_COLUMNS:
         cols[c] = sim.a[c][ii, kk]
+    cols["sme"] = sme_class(cols["industry"], cols["employees"], cols["revenue"], cols["total_assets"])
     out = pd.DataFrame(cols)
     out["st"] = out["st"].astype(str)
     return out.sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True)
@@ -148,7 +150,11 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
             "designated_firms": float((sim.a["batch_year"][:, 0] > 0).mean()),
             "delisted_firms": float((sim.firms["delist_year"] > 0).mean()),
             "env_c_lag1_mean": float(sim.a["env_c_lag1"][written].mean()),
+            "sme_firm_years": float(latent["sme"].mean()),  # among non-finance firm-years
         },
+        "sme_rule": "sme = 1 if employees, revenue or total assets are below a bound of the firm-year's "
+                    "industry in 工信部联企业〔2011〕300号 (src/srdi/demo/sme_truth.py), 0 if not, missing for "
+                    "finance (J); column sme of truth_latent.parquet",
         "text": {
             "dictionaries": {
                 "dt": {g: list(t) for g, t in kw.DT_GROUPS},

@@ -12,6 +12,7 @@ import pandas as pd
 
 from srdi.demo import names as nm
 from srdi.demo.dgp import Sim
+from srdi.demo.moves import INDUSTRY_NAMES
 
 EXPORT_DATE = "20250403"  # the date suffix CSMAR-style split downloads carry
 RD_LINE_FROM = 2018  # the income statement's 研发费用 line (B001216000) is filled from this year on
@@ -131,34 +132,39 @@ def _short_province(name: str) -> str:
 
 
 def firm_tables(rng: np.random.Generator, sim: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(TRD_Co rows, STK_LISTEDCOINFOANL rows). The panel's province and industry are those of the annual
-    table; TRD_Co holds the values of the download year, after moves and reclassifications that happened
-    after the last panel year (so the firm table alone would be wrong for every panel year of those firms)."""
+    """(TRD_Co rows, STK_LISTEDCOINFOANL rows). The annual table holds each firm-year's province and industry
+    (moves and reclassifications during the panel, moves.py); TRD_Co holds the values of the download year:
+    those of the firm's last panel year, or later ones after moves and reclassifications that happened after
+    the last panel year (so the firm table alone would be wrong for the panel years of those firms)."""
     firms = sim.firms
     n = len(firms)
     trd = firms[["Stkcd", "Stknme", "Conme", "Nnindcd", "Nnindnme", "PROVINCE", "Estbdt", "Listdt",
                  "Delistdt"]].copy()
+    last = sim.written.shape[1] - 1 - np.argmax(sim.written[:, ::-1], axis=1)  # the firm's last written year
+    trd["PROVINCE"] = sim.a["province"][np.arange(n), last]
+    trd["Nnindcd"] = sim.a["industry"][np.arange(n), last]
+    trd["Nnindnme"] = trd["Nnindcd"].map(INDUSTRY_NAMES)
     moved = rng.random(n) < RATES["relocated_after_panel"]
     provs = [p[0] for p in nm.PROVINCES]
     for i in np.flatnonzero(moved):
-        trd.iat[i, 5] = provs[(provs.index(firms["PROVINCE"].iat[i]) + 1 + int(rng.integers(len(provs) - 1)))
+        trd.iat[i, 5] = provs[(provs.index(trd["PROVINCE"].iat[i]) + 1 + int(rng.integers(len(provs) - 1)))
                               % len(provs)]
     ordinary = [(c, name) for c, name, *_ in nm.INDUSTRIES if c not in nm.FINANCE_CODES]
     recl = (rng.random(n) < RATES["reclassified_after_panel"]) & ~firms["is_finance"].to_numpy()
     for i in np.flatnonzero(recl):
-        choices = [x for x in ordinary if x[0] != firms["Nnindcd"].iat[i]]
+        choices = [x for x in ordinary if x[0] != trd["Nnindcd"].iat[i]]
         code, name = choices[int(rng.integers(len(choices)))]
         trd.iat[i, 3], trd.iat[i, 4] = code, name
     ii, kk = np.nonzero(sim.written)
-    prov = firms["PROVINCE"].to_numpy()[ii].astype(object)
+    prov = sim.a["province"][ii, kk].astype(object)
     short = rng.random(ii.size) < RATES["info_short_province"]
     prov[short] = [_short_province(p) for p in prov[short]]
     info = pd.DataFrame({
         "Symbol": firms["Stkcd"].to_numpy()[ii],
         "ShortName": firms["Stknme"].to_numpy()[ii],
         "EndDate": [f"{y}-12-31" for y in sim.years[kk]],
-        "IndustryCode": firms["Nnindcd"].to_numpy()[ii],
-        "IndustryName": firms["Nnindnme"].to_numpy()[ii],
+        "IndustryCode": sim.a["industry"][ii, kk],
+        "IndustryName": [INDUSTRY_NAMES[c] for c in sim.a["industry"][ii, kk]],
         "PROVINCE": prov,
         "EquityNature": sim.a["nature"][ii, kk],
     })

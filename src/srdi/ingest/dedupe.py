@@ -22,7 +22,7 @@ def drop_overlaps(stacked: pd.DataFrame, codes: list[str]) -> tuple[pd.DataFrame
     if stacked.empty or stacked[FILE].nunique() < 2:
         return stacked, 0
     cols = [c for c in codes if c in stacked.columns]
-    hashes = pd.util.hash_pandas_object(stacked[cols].astype("string").fillna("\x00"), index=False).to_numpy()
+    hashes = pd.util.hash_pandas_object(stacked[cols].astype("str").fillna("\x00"), index=False).to_numpy()
     order = {f: i for i, f in enumerate(pd.unique(stacked[FILE]))}
     rank = stacked[FILE].map(order).to_numpy()
     first = pd.Series(rank).groupby(hashes).transform("min").to_numpy()

@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "None"})
 # In a numeric column 'nan' is not a blank: it is the result of a computation (0/0) and an error, like 'inf'.
@@ -34,16 +36,46 @@ def pad_code(value: object) -> object:
     return match.group(1).zfill(6) if match else value
 
 
-def to_number(series: pd.Series) -> pd.Series:
-    """Floats; unparseable or missing cells give NaN."""
+def pad_codes(series: pd.Series) -> pd.Series:
+    """pad_code of every filled cell; the usual six-digit cells are left alone in one vectorised pass."""
+    done = series.str.fullmatch(r"\d{6}").fillna(True).astype(bool).to_numpy()  # pad_code leaves these as they are
+    if done.all():
+        return series
+    out = series.astype(object)
+    out[~done] = [pad_code(v) for v in out[~done]]
+    return out
+
+
+def _to_number_slow(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.astype("str"), errors="coerce").astype("float64")
+
+
+def to_number(series: pd.Series) -> pd.Series:
+    """Floats; unparseable or missing cells give NaN.
+
+    Arrow's string-to-double cast (about 40 times faster) when every filled cell is a plain number; the pandas
+    parser otherwise (a bad cell, a full-width digit, a surrounding blank) and where a '-0' is cast, whose sign
+    pandas sets by the column's other cells. Both parse to the correctly rounded double."""
+    if isinstance(series.dtype, pd.StringDtype):
+        try:
+            arr = pc.cast(pa.array(series, from_pandas=True), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return _to_number_slow(series)
+        values = arr.to_numpy(zero_copy_only=False)
+        if not (np.signbit(values) & (values == 0)).any():
+            return pd.Series(values, index=series.index, dtype="float64")
+    return _to_number_slow(series)
 
 
 def is_nonfinite(series: pd.Series) -> pd.Series:
     """True where a present cell is a number that is not finite: inf, -inf, Infinity, nan (any case), 1e400."""
-    text = series.astype("str").str.strip()
-    named = text.str.fullmatch(_NONFINITE_RE, case=False).fillna(False).astype(bool)
-    return (series.notna() & (named | np.isinf(to_number(series)))).astype(bool)
+    num = to_number(series)
+    out = np.array(series.notna() & np.isinf(num), dtype=bool)
+    maybe = (series.notna() & num.isna()).to_numpy()  # only a cell that parses as NaN can be a named 'nan'
+    if maybe.any():
+        text = series[maybe].astype("str").str.strip()
+        out[maybe] = text.str.fullmatch(_NONFINITE_RE, case=False).fillna(False).astype(bool).to_numpy()
+    return pd.Series(out, index=series.index, dtype=bool)
 
 
 def is_huge(series: pd.Series, lower: bool = True, upper: bool = True) -> pd.Series:

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import zipfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from .errors import IngestError, make_problem
-from .parsing import EXCEL_ERRORS, MISSING_TOKENS, NUMERIC_MISSING_TOKENS, clean_text, pad_code
+from .parsing import EXCEL_ERRORS, MISSING_TOKENS, NUMERIC_MISSING_TOKENS, clean_text, pad_code, pad_codes
 
 _TYPED = ("code", "date", "int", "float")
+# Control characters other than tab / CR / LF, and the replacement character: a binary or corrupt file.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 UNIT_WORDS = frozenset({"没有单位", "无单位", "元", "万元", "%", "人", "个", "股", "年", "日", "次", "件", "家"})
 
 
@@ -49,8 +52,7 @@ def decode(data: bytes, encoding: str, file: str, table: str) -> tuple[str, str]
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
             continue
-        bad = [c for c in text[:100_000] if (ord(c) < 32 and c not in "\t\r\n") or ord(c) == 0xFFFD]
-        if bad:
+        if _NOT_TEXT.search(text, 0, 100_000):
             raise IngestError(
                 [make_problem(file, table, f"contains control or replacement characters after decoding as "
                               f"{codec}: not a text table (binary or corrupt file?)")]
@@ -273,7 +275,7 @@ def read_table(
     frame = frame.loc[frame.notna().any(axis=1)] if len(frame.columns) else frame
     for code, dtype in dtypes.items():
         if dtype == "code" and code in frame.columns:
-            frame[code] = frame[code].map(pad_code, na_action="ignore").astype("str")
+            frame[code] = pad_codes(frame[code]).astype("str")
     return RawTable(frame=frame, file=file, fmt=fmt, encoding=used, header_rows=n_header, labels=labels,
                     renamed=renamed)
 

@@ -1,0 +1,54 @@
+"""Issue 14, ingest stage: numeric casts and stock-code padding are vectorised, with results identical to the
+cell-by-cell parsers they replace (benchmarks/results/ingest.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srdi.ingest import parsing
+from srdi.ingest.parsing import is_nonfinite, pad_code, pad_codes, to_number
+
+
+def _reference(cells: list[str | None]) -> np.ndarray:
+    return pd.to_numeric(pd.Series(cells, dtype="str"), errors="coerce").astype("float64").to_numpy()
+
+
+def test_a_clean_numeric_column_is_cast_without_the_pandas_parser(monkeypatch):
+    cells = pd.Series(["1", "2.5", None, "-3e4", "1e400"], dtype="str")
+    monkeypatch.setattr(parsing.pd, "to_numeric", lambda *a, **k: pytest.fail("cell-by-cell parser used"))
+    got = to_number(cells)
+    assert got.iloc[[0, 1, 3]].tolist() == [1.0, 2.5, -3e4] and np.isnan(got.iloc[2]) and np.isinf(got.iloc[4])
+
+
+@pytest.mark.parametrize("cells", [
+    ["0.1", "123456789.123456789", "1e-320", "1.7976931348623157e308", "00012", "1.", ".5", "+5", None],
+    ["-0", "1"],  # an all-integer column: pandas gives +0.0
+    ["-0", "1.5"],  # a mixed column: pandas keeps -0.0
+    ["12", "１２", "3"],  # full-width digits do not parse (pandas' rule)
+    [" 1", "2"], ["inf", "-Infinity", "nan", "NaN", "x", "0x1A", "1_000"],
+])
+def test_to_number_equals_the_pandas_parser_bit_for_bit(cells):
+    got, ref = to_number(pd.Series(cells, dtype="str")).to_numpy(), _reference(cells)
+    assert np.array_equal(got, ref, equal_nan=True) and (np.signbit(got) == np.signbit(ref)).all()
+
+
+def test_to_number_on_many_random_decimals_is_bit_identical():
+    rng = np.random.default_rng(7)
+    x = (rng.normal(0, 1, 20_000) * 10.0 ** rng.integers(-12, 15, 20_000)).tolist()
+    cells = [repr(v) for v in x] + [f"{v:.2f}" for v in x] + [f"{v:.17g}" for v in x]
+    assert (to_number(pd.Series(cells, dtype="str")).to_numpy().view("i8") == _reference(cells).view("i8")).all()
+
+
+def test_is_nonfinite_names_every_spelling():
+    s = pd.Series(["inf", " -INF ", "Infinity", "nan", "+NaN", "1e400", "1", None, "x"], dtype="str")
+    assert is_nonfinite(s).tolist() == [True, True, True, True, True, True, False, False, False]
+
+
+def test_pad_codes_equals_pad_code_cell_by_cell():
+    cells = ["000001", "1", "1.0", "600519.SH", "300750.sz", "12345", "ABC", "１２３４５６", None, "1234567"]
+    s = pd.Series(cells, dtype="str")
+    expected = [pad_code(v) if isinstance(v, str) else None for v in cells]
+    got = pad_codes(s)
+    assert [None if pd.isna(v) else v for v in got] == expected

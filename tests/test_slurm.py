@@ -28,7 +28,7 @@ TEMPLATE = ROOT / "workflow/profiles/slurm.template"
 SETUP = ROOT / ".ci/slurm_local.sh"
 # Rules that do real work go to the cluster; the light ones (formatting, bookkeeping) stay local.
 HEAVY = {"demo_data", "ingest", "base_panel", "text_year", "panel", "import_panel"}
-LIGHT = {"text_measures", "describe", "provenance", "regression_table", "describe_tables", "figures", "report", "all"}
+LIGHT = {"text_measures", "describe", "provenance", "tables", "figures", "report", "all"}
 
 
 # ---------------------------------------------------------------------------------------------------- helpers

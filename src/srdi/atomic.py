@@ -12,9 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas only for the type hints: the job-file writer runs at Snakefile parse time
+    import pandas as pd
 
 
 def _umask() -> int:

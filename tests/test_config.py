@@ -210,3 +210,17 @@ def test_own_panel_columns_are_checked_against_the_files_header(tmp_path):
     assert "models.main.controls[0]: column 'sizelog' is not a column of " in text
     assert "did you mean 'size_log'?" in text
     assert "describe.variables[1]: column 'xx' is not a column of " in text
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".dta", ".xlsx"])
+def test_the_panel_files_header_is_read_without_its_data(tmp_path, suffix):
+    import pandas as pd
+
+    from srdi.config_refs import panel_file_columns
+
+    frame = pd.DataFrame({"firm": ["000001", "000002"], "fyear": [2015, 2016], "y_1": [1.0, 2.0]})
+    path = tmp_path / f"panel{suffix}"
+    {".csv": lambda: frame.to_csv(path, index=False), ".parquet": lambda: frame.to_parquet(path),
+     ".dta": lambda: frame.to_stata(path, write_index=False), ".xlsx": lambda: frame.to_excel(path, index=False)}[
+        suffix]()
+    assert panel_file_columns(path) == ["firm", "fyear", "y_1"]

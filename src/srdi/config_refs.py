@@ -62,7 +62,7 @@ def panel_file_columns(path: str | Path) -> list[str]:
         import pandas as pd
 
         with pd.read_stata(path, iterator=True) as reader:
-            return list(reader.varlist)
+            return list(reader.variable_labels())  # name -> label, in file order
     if suffix == ".xlsx":
         import openpyxl
 

@@ -224,3 +224,16 @@ def test_the_panel_files_header_is_read_without_its_data(tmp_path, suffix):
      ".dta": lambda: frame.to_stata(path, write_index=False), ".xlsx": lambda: frame.to_excel(path, index=False)}[
         suffix]()
     assert panel_file_columns(path) == ["firm", "fyear", "y_1"]
+
+
+@pytest.mark.parametrize(("key", "value", "where", "kind"), [
+    ("mediation", "baseline", "figures.mediation", "mediation"),
+    ("event_study", "baseline", "figures.event_study", "did"),
+    ("heterogeneity", ["het_soe", "baseline"], "figures.heterogeneity[1]", "heterogeneity"),
+])
+def test_a_figure_naming_a_model_of_the_wrong_kind_is_an_error(shipped, key, value, where, kind):
+    bad = copy.deepcopy(shipped)
+    bad["figures"][key] = value
+    with pytest.raises(ConfigError, match=rf"{re.escape(where)}: 'baseline' is a `kind: panel` model; this figure "
+                                          rf"needs `kind: {kind}`"):
+        validate_config(bad)

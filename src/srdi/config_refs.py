@@ -23,6 +23,8 @@ import yaml
 from srdi.model_columns import column_refs
 
 CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "codebook.yaml"
+FIGURE_KINDS = {"mediation": "mediation", "moderation": "moderation", "event_study": "did",
+                "heterogeneity": "heterogeneity"}  # figures.<key> -> the kind of model it draws
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -39,12 +41,19 @@ def model_reference_problems(config: Mapping[str, Any]) -> list[str]:
     figures = config.get("figures", {})
     pairs = figures.get("coefficients", ())
     refs += [(f"figures.coefficients[{i}].model", p.get("model")) for i, p in enumerate(pairs)]
-    for key in ("mediation", "moderation", "event_study"):
-        refs.append((f"figures.{key}", figures.get(key)))
-    for key in ("heterogeneity", "placebo"):
-        refs += [(f"figures.{key}[{i}]", m) for i, m in enumerate(figures.get(key, ()))]
-    return [f"  {where}: {name!r} is not a model of `models:`{did_you_mean(name, models)}"
-            for where, name in refs if name is not None and name not in models]
+    kinds: list[tuple[str, Any, str]] = []  # figures drawn from one kind of model
+    for key, kind in FIGURE_KINDS.items():
+        if key == "heterogeneity":
+            kinds += [(f"figures.{key}[{i}]", m, kind) for i, m in enumerate(figures.get(key, ()))]
+        else:
+            kinds.append((f"figures.{key}", figures.get(key), kind))
+    refs += [(where, name) for where, name, _ in kinds]
+    refs += [(f"figures.placebo[{i}]", m) for i, m in enumerate(figures.get("placebo", ()))]
+    problems = [f"  {where}: {name!r} is not a model of `models:`{did_you_mean(name, models)}"
+                for where, name in refs if name is not None and name not in models]
+    problems += [f"  {where}: {name!r} is a `kind: {models[name].get('kind')}` model; this figure needs `kind: {kind}`"
+                 for where, name, kind in kinds if name in models and models[name].get("kind") != kind]
+    return problems
 
 
 def panel_file_columns(path: str | Path) -> list[str]:

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from srdi.console import QUIET, condense, log_line
+from srdi.console import condense, log_line
 
 LAUNCH_LOCK = Path(".snakemake") / "srdi-launch.lock"
 # Arguments after which Snakemake's own output is what the user wants to see.
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     snakemake = [sys.executable, "-m", "snakemake"]
     if VERBATIM & set(args) or any(a.startswith(("--quiet=", "--list-")) for a in args):
         os.execv(sys.executable, [*snakemake, *args])
-    return run_condensed([*snakemake, *QUIET, *args])
+    return run_condensed([*snakemake, *args])
 
 
 def run_condensed(cmd: list[str]) -> int:
@@ -128,7 +128,11 @@ def run_condensed(cmd: list[str]) -> int:
     # The launch lock goes to Snakemake too (pass_fds), as it did when this process became Snakemake.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
                             errors="replace", env=env, pass_fds=tuple(_LOCK_FDS))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches Snakemake; its shutdown output is still shown
+    # Ctrl-C reaches Snakemake from the terminal (one process group); this process keeps showing its shutdown.
+    # SIGTERM and SIGHUP sent to this process alone are passed on, as they reached Snakemake before (exec).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda sig, _frame: proc.send_signal(sig))
     assert proc.stdout is not None
     lines = list[str]()
     for line in condense(_remember(proc.stdout, lines)):

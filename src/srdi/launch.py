@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -60,16 +61,25 @@ def _snakemake_processes(folder: Path) -> Iterator[int]:
             yield int(entry.name)
 
 
-def take_launch_lock(folder: Path) -> int:
-    """An exclusive lock held until the run ends (inherited by Snakemake across exec); raise if taken."""
+def take_launch_lock(folder: Path, patience_s: float = 5.0) -> int:
+    """An exclusive lock held until the run ends (by this process and Snakemake); raise if taken.
+
+    A killed run's processes may take a moment to be gone (a Snakemake orphaned by `kill -9` of its launcher is
+    reaped after it), so a taken lock is retried for `patience_s` seconds before the run is refused."""
     path = folder / LAUNCH_LOCK
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RunInProgress(f"another `make run` is working in {folder}; wait for it to finish") from None
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            os.close(fd)
+            raise RunInProgress(f"another `make run` is working in {folder}; wait for it to finish") from None
     os.set_inheritable(fd, True)
     _LOCK_FDS.append(fd)
     return fd

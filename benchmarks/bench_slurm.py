@@ -46,24 +46,22 @@ def make_project(work: Path, scale: str) -> Path:
     return work
 
 
-def _rule_of(command: str) -> str:
-    """The rule a timed `python -m srdi <subcommand> ...` belongs to."""
+def _rule_of(command: str, project: Path) -> str:
+    """The rule a timed `python -m srdi <subcommand> ...` (run in `project`) belongs to."""
     parts = command.split(" -m srdi ", 1)[1].split()
     sub = parts[0]
     if sub == "text-count":
         return f"text_count[{parts[parts.index('--out') + 1].strip(chr(39)).rsplit('/', 1)[-1]}]"
     if sub == "estimate":
-        specs = re.search(r"--specs '(\{.*?\})' --seeds", command) or re.search(r"--specs (\{.*?\}) --seeds", command)
-        kinds = sorted({s["kind"] for s in json.loads(specs.group(1)).values()}) if specs else ["?"]
-        return "estimate_" + "+".join(kinds)
-    if sub == "table":
-        return f"regression_table[{parts[parts.index('--name') + 1].strip(chr(39))}]"
+        specs = parts[parts.index("--specs") + 1].strip(chr(39))  # @<file> (srdi.job_files) or inline JSON
+        value = (project / specs[1:]).read_text(encoding="utf-8") if specs.startswith("@") else specs
+        return "estimate_" + "+".join(sorted({s["kind"] for s in json.loads(value).values()}))
     names = {"demo": "demo_data", "text-combine": "text_measures", "base-panel": "base_panel",
              "import-panel": "import_panel"}
     return names.get(sub, sub.replace("-", "_"))
 
 
-def _parse_time(path: Path) -> dict:
+def _parse_time(path: Path, project: Path) -> dict:
     text = path.read_text()
     command = re.search(r'Command being timed: "(.*)"', text).group(1)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
@@ -72,7 +70,7 @@ def _parse_time(path: Path) -> dict:
     for part in wall.split(":"):
         seconds = seconds * 60 + float(part)
     cpu = int(re.search(r"Percent of CPU this job got: (\d+)%", text).group(1))
-    return {"rule": _rule_of(command), "max_rss_mb": rss_kb / 1024, "wall_s": seconds, "cpu_pct": cpu}
+    return {"rule": _rule_of(command, project), "max_rss_mb": rss_kb / 1024, "wall_s": seconds, "cpu_pct": cpu}
 
 
 def _size_mb(path: Path) -> float:
@@ -93,7 +91,7 @@ def measure_rules(scale: str, cores: int) -> None:
         subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--keep-going", "all"], cwd=project,
                        env=env, check=False)
         total = time.perf_counter() - start
-        rows = sorted((_parse_time(p) for p in timings.glob("*.txt")), key=lambda r: r["rule"])
+        rows = sorted((_parse_time(p, project) for p in timings.glob("*.txt")), key=lambda r: r["rule"])
         sizes = {"raw folder (demo_data output, ingest input)": project / "data/demo/raw",
                  "results/interim (ingest output)": project / "results/interim",
                  "base_panel.parquet": project / "results/interim/base_panel.parquet",

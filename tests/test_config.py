@@ -1,10 +1,11 @@
 import copy
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from srdi.config import ConfigError, load_config, validate_config
+from srdi.config import ConfigError, load_config, load_workflow_config, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,3 +127,113 @@ def test_a_hostile_sample_query_stops_validation_naming_the_model(shipped, query
     with pytest.raises(ConfigError, match=r"models\.rob_excl2020\.sample: model 'rob_excl2020'"):
         validate_config(bad)
     assert not list(tmp_path.iterdir())
+
+
+# --- A user's own panel needs only `data` and `models`; references are checked before any job starts ---------
+
+def _own_panel(tmp_path: Path) -> Path:
+    path = tmp_path / "my_panel.csv"
+    path.write_text("firm,fyear,y,x,size_log\n000001,2015,1.0,0.5,3.1\n000001,2016,1.2,0.7,3.2\n", encoding="utf-8")
+    return path
+
+
+def _minimal(panel_file: Path) -> dict:
+    return {"data": {"source": "panel", "panel_file": str(panel_file), "entity": "firm", "time": "fyear"},
+            "models": {"main": {"kind": "panel", "outcome": "y", "regressors": ["x"], "controls": ["size_log"]}}}
+
+
+def test_a_minimal_panel_config_gets_every_other_key_by_default(tmp_path):
+    cfg = validate_config(_minimal(_own_panel(tmp_path)))
+    assert isinstance(cfg["seed"], int)
+    assert cfg["describe"]["variables"] == ["y", "x", "size_log"]  # the models' variables, entity/time left out
+    assert cfg["demo"]["scale"] == "default"
+    assert cfg["tables"]["regressions"] == {} and cfg["figures"]["coefficients"] == []
+
+
+def test_minimal_panel_config_file_loads_for_the_workflow(tmp_path):
+    panel = _own_panel(tmp_path)
+    path = _write(tmp_path, yaml.safe_dump(_minimal(panel)))
+    cfg = load_workflow_config(path, {})
+    assert cfg["models"]["main"]["fe"] == ["entity", "time"]
+
+
+def test_a_table_naming_an_undefined_model_is_an_error_with_a_suggestion(shipped):
+    bad = copy.deepcopy(shipped)
+    table = next(iter(bad["tables"]["regressions"]))
+    bad["tables"]["regressions"][table]["models"].append("baselin")
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad)
+    assert f"tables.regressions.{table}.models[" in str(err.value)
+    assert "'baselin' is not a model of `models:`; did you mean 'baseline'" in str(err.value)
+
+
+@pytest.mark.parametrize(("key", "value", "where"), [
+    ("mediation", "mediaton", "figures.mediation"),
+    ("heterogeneity", ["het_soe", "het_so"], "figures.heterogeneity[1]"),
+    ("coefficients", [{"model": "baselin", "term": "coinnov"}], "figures.coefficients[0].model"),
+])
+def test_a_figure_naming_an_undefined_model_is_an_error(shipped, key, value, where):
+    bad = copy.deepcopy(shipped)
+    bad["figures"][key] = value
+    with pytest.raises(ConfigError, match=rf"{re.escape(where)}: .* is not a model of `models:`; did you mean"):
+        validate_config(bad)
+
+
+def test_a_misspelt_column_in_a_model_stops_the_start_with_did_you_mean(shipped, tmp_path, monkeypatch):
+    """Demo / raw mode: the columns the panel will hold are known from data/codebook.yaml and the panel builder."""
+    monkeypatch.chdir(ROOT)
+    bad = copy.deepcopy(shipped)
+    bad["models"]["baseline"]["controls"] = ["size", "levv", "growth"]
+    bad["models"]["baseline"]["fe"] = ["entity", "industri_code^year"]
+    path = _write(tmp_path, yaml.safe_dump(bad, allow_unicode=True))
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(path, {})
+    text = str(err.value)
+    assert "models.baseline.controls[1]: column 'levv' is not a column of the panel; did you mean 'lev'?" in text
+    assert "models.baseline.fe[1]: column 'industri_code' is not a column of the panel; did you mean " \
+           "'industry_code'" in text
+
+
+def test_the_shipped_config_names_only_known_columns(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    load_workflow_config(ROOT / "config.yaml", {})
+
+
+def test_own_panel_columns_are_checked_against_the_files_header(tmp_path):
+    cfg = _minimal(_own_panel(tmp_path))
+    cfg["models"]["main"]["controls"] = ["sizelog"]
+    cfg["describe"] = {"variables": ["y", "xx"]}
+    path = _write(tmp_path, yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(path, {})
+    text = str(err.value)
+    assert "models.main.controls[0]: column 'sizelog' is not a column of " in text
+    assert "did you mean 'size_log'?" in text
+    assert "describe.variables[1]: column 'xx' is not a column of " in text
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".dta", ".xlsx"])
+def test_the_panel_files_header_is_read_without_its_data(tmp_path, suffix):
+    import pandas as pd
+
+    from srdi.config_refs import panel_file_columns
+
+    frame = pd.DataFrame({"firm": ["000001", "000002"], "fyear": [2015, 2016], "y_1": [1.0, 2.0]})
+    path = tmp_path / f"panel{suffix}"
+    {".csv": lambda: frame.to_csv(path, index=False), ".parquet": lambda: frame.to_parquet(path),
+     ".dta": lambda: frame.to_stata(path, write_index=False), ".xlsx": lambda: frame.to_excel(path, index=False)}[
+        suffix]()
+    assert panel_file_columns(path) == ["firm", "fyear", "y_1"]
+
+
+@pytest.mark.parametrize(("key", "value", "where", "kind"), [
+    ("mediation", "baseline", "figures.mediation", "mediation"),
+    ("event_study", "baseline", "figures.event_study", "did"),
+    ("heterogeneity", ["het_soe", "baseline"], "figures.heterogeneity[1]", "heterogeneity"),
+])
+def test_a_figure_naming_a_model_of_the_wrong_kind_is_an_error(shipped, key, value, where, kind):
+    bad = copy.deepcopy(shipped)
+    bad["figures"][key] = value
+    with pytest.raises(ConfigError, match=rf"{re.escape(where)}: 'baseline' is a `kind: panel` model; this figure "
+                                          rf"needs `kind: {kind}`"):
+        validate_config(bad)

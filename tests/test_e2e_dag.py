@@ -82,6 +82,14 @@ def test_dag_writes_contract_outputs(project):
     assert panel["stkcd"].str.fullmatch(r"\d{6}").all()
     codebook = pd.read_csv(project / "results/codebook.csv")
     assert codebook["name"].tolist() == list(panel.columns)
+    # what srdi.config_refs checks the models' columns against at start-up, before the panel exists
+    from srdi.config import load_config
+    from srdi.config_refs import built_panel_columns
+
+    config = load_config(project / "config.yaml")
+    config["text"]["dictionaries"] = {k: str(ROOT / v) for k, v in config["text"]["dictionaries"].items()}
+    known, problems = built_panel_columns(config)
+    assert not problems and set(panel.columns) <= known
     est = pd.read_csv(project / "results/estimates/baseline.csv")
     # the contract's columns in their order; `lag` (issue 10: every term's lag) stands right after `term`
     assert [c for c in est.columns if c in CONTRACT_COLUMNS] == CONTRACT_COLUMNS
@@ -132,11 +140,9 @@ def test_panel_mode_runs_a_users_own_panel(tmp_path):
     panel["y"] = 0.5 * panel["x"] + effect + rng.normal(size=len(panel))
     (work / "data").mkdir()
     panel.to_csv(work / "data/my_panel.csv", index=False)
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["data"].update({"source": "panel", "panel_file": "data/my_panel.csv", "entity": "firm", "time": "fyear"})
-    config["describe"] = {"variables": ["y", "x"]}
-    config["models"] = {"main": {"kind": "panel", "outcome": "y", "regressors": ["x"], "lag": []}}
-    config["tables"]["regressions"] = {"main": {"title": "My table", "models": ["main"]}}
+    # Only `data` and `models` (DESIGN.md: everything else has a default), and one table of the model.
+    config = {"data": {"source": "panel", "panel_file": "data/my_panel.csv", "entity": "firm", "time": "fyear"},
+              "models": {"main": {"kind": "panel", "outcome": "y", "regressors": ["x"], "lag": []}}}
     (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     run = _snakemake(work)
     assert run.returncode == 0, run.stderr[-4000:]
@@ -144,7 +150,20 @@ def test_panel_mode_runs_a_users_own_panel(tmp_path):
     assert est.loc["x", "conf_low"] < 0.5 < est.loc["x", "conf_high"]
     imported = pd.read_parquet(work / "results/panel.parquet")
     assert imported["firm"].iloc[0] == "000001"
-    assert (work / "results/tables/main.tex").exists() and (work / "results/report.html").exists()
+    described = pd.read_csv(work / "results/tables/descriptives.csv")
+    assert described["variable"].tolist() == ["y", "x"]  # describe.variables defaults to the models' variables
+    assert (work / "results/report.html").exists()
+
+    config["tables"] = {"regressions": {"main": {"title": "My table", "models": ["mian"]}}}
+    (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    run = _snakemake(work)
+    assert run.returncode != 0 and "tables.regressions.main.models[0]: 'mian' is not a model" in run.stderr
+    assert "did you mean 'main'?" in run.stderr
+    config["tables"]["regressions"]["main"]["models"] = ["main"]
+    (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    run = _snakemake(work)
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert (work / "results/tables/main.tex").exists()
 
 
 def _raw_project(tmp_path: Path) -> Path:
@@ -161,6 +180,7 @@ def _raw_project(tmp_path: Path) -> Path:
     config["data"]["source"] = "raw"
     config["models"] = {"baseline": config["models"]["baseline"]}
     config["tables"]["regressions"] = {"baseline": {"title": "Baseline", "models": ["baseline"]}}
+    config["figures"] = {}
     (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return work
 

@@ -97,4 +97,11 @@ def test_killed_run_resumes_with_byte_identical_results(tmp_path):
     assert not list((killed / "results").rglob("*.tmp"))
     straight = subprocess.run(launch, cwd=clean, capture_output=True, text=True, check=False)
     assert straight.returncode == 0, straight.stderr[-4000:]
+    # The console: one line per job, no config echoed, the warnings, and the report's path last.
+    lines = straight.stdout.splitlines()
+    jobs = [line for line in lines if line.startswith("[")]
+    assert jobs[-1].endswith("] all") and len(jobs) == int(jobs[-1].split("/")[1].split("]")[0])
+    assert len(lines) < len(jobs) + 40, straight.stdout
+    assert "config-json" not in straight.stdout and '"models"' not in straight.stdout
+    assert lines[-1] == f"Report: {(clean / 'results/report.html').resolve()}"
     assert _digests(killed) == _digests(clean)

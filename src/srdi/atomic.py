@@ -1,4 +1,8 @@
-"""Atomic file writes: a reader (or a crashed run) never sees a half-written output."""
+"""Atomic file writes: a reader (or a crashed run) never sees a half-written output.
+
+The temporary file comes from mkstemp, which creates it 0600; the finished file gets the mode an ordinary
+`open()` would give it (0666 less the umask), so co-authors on a shared server can read the results.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,23 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas only for the type hints: the job-file writer runs at Snakefile parse time
+    import pandas as pd
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux exposes it (os.umask alone must set one)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -23,6 +41,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -6,10 +6,11 @@ Imports are lazy so a rule pays only for the modules it uses.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+
+from srdi.job_files import json_arg
 
 Handler = Callable[[argparse.Namespace], None]
 
@@ -48,13 +49,13 @@ def _text_combine(a: argparse.Namespace) -> None:
 def _panel(a: argparse.Namespace) -> None:
     from srdi.panel import build_panel
 
-    build_panel(a.base, a.text, a.out, a.codebook, a.tables_dir, json.loads(a.settings))
+    build_panel(a.base, a.text, a.out, a.codebook, a.tables_dir, json_arg(a.settings))
 
 
 def _import_panel(a: argparse.Namespace) -> None:
     from srdi.panel import write_imported_panel
 
-    write_imported_panel(a.input, a.entity, a.time, a.out, a.codebook, json.loads(a.model_columns))
+    write_imported_panel(a.input, a.entity, a.time, a.out, a.codebook, json_arg(a.model_columns))
 
 
 def _describe(a: argparse.Namespace) -> None:
@@ -66,37 +67,35 @@ def _describe(a: argparse.Namespace) -> None:
 def _estimate(a: argparse.Namespace) -> None:
     from srdi.models import run_models
 
-    run_models(a.panel, json.loads(a.specs), json.loads(a.seeds), a.entity, a.time, a.out_dir)
+    run_models(a.panel, json_arg(a.specs), json_arg(a.seeds), a.entity, a.time, a.out_dir)
 
 
 def _provenance(a: argparse.Namespace) -> None:
     from srdi.provenance import write_provenance
 
-    write_provenance(json.loads(a.config_json), a.inputs, a.outputs, a.out)
+    write_provenance(json_arg(a.config_json), a.inputs, a.outputs, a.out)
 
 
-def _table(a: argparse.Namespace) -> None:
-    from srdi.report.tables import write_regression_table
+def _tables(a: argparse.Namespace) -> None:
+    from srdi.report.plan import planned_tables
+    from srdi.report.tables import write_describe_tables, write_regression_table
 
-    write_regression_table(json.loads(a.config_json), a.name, a.estimates_dir, a.codebook, a.provenance, a.out_dir)
-
-
-def _describe_tables(a: argparse.Namespace) -> None:
-    from srdi.report.tables import write_describe_tables
-
-    write_describe_tables(json.loads(a.config_json), a.tables_dir, a.codebook, a.provenance, a.out_dir)
+    config = json_arg(a.config_json)
+    for name in planned_tables(config):
+        write_regression_table(config, name, a.estimates_dir, a.codebook, a.provenance, a.out_dir)
+    write_describe_tables(config, a.tables_dir, a.codebook, a.provenance, a.out_dir)
 
 
 def _figures(a: argparse.Namespace) -> None:
     from srdi.report.figures import write_figures
 
-    write_figures(json.loads(a.config_json), a.estimates_dir, a.codebook, a.truth, a.out_dir)
+    write_figures(json_arg(a.config_json), a.estimates_dir, a.codebook, a.truth, a.out_dir)
 
 
 def _report(a: argparse.Namespace) -> None:
     from srdi.report.html_report import write_report
 
-    write_report(json.loads(a.config_json), a.tables_dir, a.figures_dir, a.estimates_dir, a.codebook,
+    write_report(json_arg(a.config_json), a.tables_dir, a.figures_dir, a.estimates_dir, a.codebook,
                  a.provenance, a.captions, a.template, a.out)
 
 
@@ -141,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     p = add("panel", _panel, "build the analysis panel and its codebook")
     p.add_argument("--base", required=True)
     p.add_argument("--text", required=True)
-    p.add_argument("--settings", required=True, help="the config's panel section as JSON")
+    p.add_argument("--settings", required=True, help="the config's panel section as JSON, or @<file>")
     p.add_argument("--out", required=True)
     p.add_argument("--codebook", required=True)
     p.add_argument("--tables-dir", required=True)
@@ -152,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--codebook", required=True)
-    p.add_argument("--model-columns", default="{}", help="JSON object: column -> the models that use it")
+    p.add_argument("--model-columns", default="{}", help="JSON object (or @<file>): column -> the models that use it")
 
     p = add("describe", _describe, "descriptive statistics and correlation matrix of the sample")
     p.add_argument("--panel", required=True)
@@ -163,42 +162,36 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("estimate", _estimate, "estimate named models in one process; one tidy estimates file per model")
     p.add_argument("--panel", required=True)
-    p.add_argument("--specs", required=True, help="JSON object: model name -> its config entry")
-    p.add_argument("--seeds", required=True, help="JSON object: model name -> seed of its random steps")
+    p.add_argument("--specs", required=True, help="JSON object (or @<file>): model name -> its config entry")
+    p.add_argument("--seeds", required=True, help="JSON object (or @<file>): model name -> seed of its random steps")
     p.add_argument("--entity", required=True)
     p.add_argument("--time", required=True)
     p.add_argument("--out-dir", required=True)
 
     p = add("provenance", _provenance, "record config, input hashes, versions and commit")
-    p.add_argument("--config-json", required=True)
+    p.add_argument("--config-json", required=True, help="the config as JSON, or @<file> holding it")
     p.add_argument("--inputs", nargs="+", required=True, help="input files or folders to hash")
     p.add_argument("--out", required=True)
     p.add_argument("outputs", nargs="*")
 
-    p = add("table", _table, "render one regression table of tables.regressions in every format")
-    p.add_argument("--config-json", required=True)
-    p.add_argument("--name", required=True)
+    p = add("tables", _tables, "render every regression table of tables.regressions and the descriptive tables "
+            "(sample construction, descriptives, correlations) in every format")
+    p.add_argument("--config-json", required=True, help="the config as JSON, or @<file> holding it")
     p.add_argument("--estimates-dir", required=True)
-    p.add_argument("--codebook", required=True)
-    p.add_argument("--provenance", required=True)
-    p.add_argument("--out-dir", required=True)
-
-    p = add("describe-tables", _describe_tables, "render sample construction, descriptives and correlations")
-    p.add_argument("--config-json", required=True)
-    p.add_argument("--tables-dir", required=True)
+    p.add_argument("--tables-dir", required=True, help="where the describe step wrote its CSV tables")
     p.add_argument("--codebook", required=True)
     p.add_argument("--provenance", required=True)
     p.add_argument("--out-dir", required=True)
 
     p = add("figures", _figures, "draw the figures the config's models allow (PNG and PDF)")
-    p.add_argument("--config-json", required=True)
+    p.add_argument("--config-json", required=True, help="the config as JSON, or @<file> holding it")
     p.add_argument("--estimates-dir", required=True)
     p.add_argument("--codebook", required=True)
     p.add_argument("--truth", default=None, help="the demo's truth.json (demo mode only)")
     p.add_argument("--out-dir", required=True)
 
     p = add("report", _report, "write the self-contained HTML report")
-    p.add_argument("--config-json", required=True)
+    p.add_argument("--config-json", required=True, help="the config as JSON, or @<file> holding it")
     p.add_argument("--tables-dir", required=True)
     p.add_argument("--figures-dir", required=True)
     p.add_argument("--estimates-dir", required=True)

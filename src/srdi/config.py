@@ -19,6 +19,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from srdi.config_refs import model_reference_problems, panel_column_problems
+from srdi.model_columns import model_variables
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -118,10 +121,13 @@ def merge_overrides(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
 
 
 def load_workflow_config(path: str | Path, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """What the Snakefile runs on: `path` read safely, command-line overrides on top, validated with defaults."""
+    """What the Snakefile runs on: `path` read safely, command-line overrides on top, validated with defaults,
+    and every column the models name checked against the panel's columns (srdi.config_refs)."""
     if YTE_KEY in overrides:
         raise ConfigError(f"{YTE_KEY} is not accepted (a config is never run as a template)")
-    return validate_config(merge_overrides(read_config_file(path), overrides))
+    config = validate_config(merge_overrides(read_config_file(path), overrides))
+    _raise_if(panel_column_problems(config))
+    return config
 
 
 def load_schema() -> dict[str, Any]:
@@ -139,8 +145,15 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError("config.yaml is invalid:\n" + "\n".join(lines))
     filled = copy.deepcopy(dict(config))
     _fill_defaults(filled, schema, schema)
+    filled.setdefault("describe", {"variables": model_variables(filled["models"])})
     _check_sample_queries(filled)
+    _raise_if(model_reference_problems(filled))
     return filled
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        raise ConfigError("config.yaml is invalid:\n" + "\n".join(problems))
 
 
 def _check_sample_queries(config: Mapping[str, Any]) -> None:
@@ -154,8 +167,7 @@ def _check_sample_queries(config: Mapping[str, Any]) -> None:
                 parse_sample_query(spec["sample"], name)
             except ValueError as exc:
                 problems.append(f"  models.{name}.sample: {exc}")
-    if problems:
-        raise ConfigError("config.yaml is invalid:\n" + "\n".join(problems))
+    _raise_if(problems)
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 # Config validation, path constants and input functions shared by every stage.
-import json
 import sys
 from pathlib import Path
 
 from srdi.config import load_workflow_config
+from srdi.job_files import job_file
 from srdi.model_columns import columns_by_model
 from srdi.run_summary import print_run_summary
 from srdi.seeds import derive_seed
@@ -36,6 +36,9 @@ LOGS = "results/logs"
 # A list, so `{params.py:q}` quotes each part (the project may live in a folder with spaces).
 # Every value a shell command interpolates is quoted with :q: config values never reach a shell unquoted.
 PY = [sys.executable, "-m", "srdi"]
+# The resolved config for the jobs that read all of it, as `@<file>` (srdi.job_files): written once here, not
+# echoed on every job's command line; its name changes with its content, so a config change reruns those jobs.
+CONFIG_ARG = job_file(config)
 
 
 def demo_ready():

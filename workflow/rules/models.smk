@@ -20,8 +20,8 @@ for _kind, _names in MODEL_KINDS.items():
             py=PY,
             entity=ENTITY,
             time=TIME,
-            specs=json.dumps({n: config["models"][n] for n in _names}, sort_keys=True),
-            seeds=json.dumps({n: derive_seed(config["seed"], f"model:{n}") for n in _names}, sort_keys=True),
+            specs=job_file({n: config["models"][n] for n in _names}),
+            seeds=job_file({n: derive_seed(config["seed"], f"model:{n}") for n in _names}),
             out_dir=lambda wc, output: Path(output[0]).parent,
         log:
             f"{LOGS}/estimate_{_kind}.log",
@@ -51,7 +51,7 @@ rule provenance:
         code=code("provenance"),
     params:
         py=PY,
-        config=json.dumps(config, sort_keys=True),
+        config=CONFIG_ARG,
         inputs=provenance_inputs(),
     log:
         f"{LOGS}/provenance.log",

@@ -15,7 +15,7 @@ if SOURCE == "panel":
             py=PY,
             entity=ENTITY,
             time=TIME,
-            model_columns=json.dumps(columns_by_model(config["models"], ENTITY, TIME), sort_keys=True),
+            model_columns=job_file(columns_by_model(config["models"], ENTITY, TIME)),
         log:
             f"{LOGS}/import_panel.log",
         threads: 1
@@ -49,7 +49,7 @@ else:
             runtime=lambda wc, input: 10 + int(input.size_mb),
         params:
             py=PY,
-            settings=json.dumps(config["panel"], sort_keys=True),
+            settings=job_file(config["panel"]),
             tables_dir=lambda wc, output: Path(output.weights).parent,
         shell:
             "{params.py:q} panel --base {input.base:q} --text {input.text:q} --settings {params.settings:q}"

@@ -1,6 +1,6 @@
 # Publication outputs: regression and descriptive tables in every format, figures, and the HTML report
-# (srdi.report). What exists is decided by srdi.report.plan: tables and figures whose models are absent are skipped.
-from srdi.report.plan import describe_tables, one_of, planned_figures, planned_tables, report_parts, table_models
+# (srdi.report). Which ones exist is decided by srdi.report.plan from the config.
+from srdi.report.plan import describe_tables, planned_figures, planned_tables, report_parts, table_models
 
 FIGURES = "results/figures"
 REPORT = "results/report.html"
@@ -10,7 +10,6 @@ REGRESSION_TABLES = planned_tables(config)
 DESCRIBE_TABLES = describe_tables(config)
 FIGURE_NAMES = planned_figures(config)
 TRUTH = [f"{DEMO_DIR}/truth.json"] if "truth_recovery" in FIGURE_NAMES else []
-CONFIG_JSON = json.dumps(config, sort_keys=True)
 # Every table and figure file, for rule all (the report itself embeds only the HTML tables and PNG figures).
 PUBLICATION = [
     *expand(f"{TABLES}/{{table}}.{{ext}}", table=REGRESSION_TABLES, ext=TABLE_FORMATS),
@@ -19,53 +18,35 @@ PUBLICATION = [
 ]
 
 
-# Formatting of finished estimates (a few seconds each, no scaling with the data): local, not cluster jobs.
+# Formatting of finished estimates (a few seconds, no scaling with the data): local, not cluster jobs.
 localrules:
-    regression_table,
-    describe_tables,
+    tables,
     report,
 
 
-rule regression_table:
+# Every table in one job (one Python start-up, not one per table): the regression tables of tables.regressions
+# and the descriptive tables, each in every format of tables.formats.
+rule tables:
     output:
-        expand(f"{TABLES}/{{table}}.{{ext}}", ext=TABLE_FORMATS, allow_missing=True),
-    input:
-        estimates=lambda wc: expand(ESTIMATE, name=table_models(config, wc.table)),
-        codebook=CODEBOOK,
-        provenance=PROVENANCE,
-        code=code("report"),
-    wildcard_constraints:
-        table=one_of(REGRESSION_TABLES),
-    params:
-        py=PY,
-        config=CONFIG_JSON,
-        estimates=lambda wc, input: Path(input.estimates[0]).parent,
-        tables=lambda wc, output: Path(output[0]).parent,
-    log:
-        f"{LOGS}/table_{{table}}.log",
-    shell:
-        "{params.py:q} table --config-json {params.config:q} --name {wildcards.table:q}"
-        " --estimates-dir {params.estimates:q} --codebook {input.codebook:q} --provenance {input.provenance:q}"
-        " --out-dir {params.tables:q} > {log:q} 2>&1"
-
-
-rule describe_tables:
-    output:
+        expand(f"{TABLES}/{{table}}.{{ext}}", table=REGRESSION_TABLES, ext=TABLE_FORMATS),
         expand(f"{TABLES}/{{table}}.{{ext}}", table=DESCRIBE_TABLES, ext=DESCRIBE_FORMATS),
     input:
-        csv=expand(f"{TABLES}/{{table}}.csv", table=DESCRIBE_TABLES),
+        estimates=expand(ESTIMATE, name=table_models(config)),
+        describe=expand(f"{TABLES}/{{table}}.csv", table=DESCRIBE_TABLES),
         codebook=CODEBOOK,
         provenance=PROVENANCE,
         code=code("report"),
     params:
         py=PY,
-        config=CONFIG_JSON,
-        tables=lambda wc, input: Path(input.csv[0]).parent,
+        config=CONFIG_ARG,
+        estimates=Path(ESTIMATE).parent,
+        tables=lambda wc, input: Path(input.describe[0]).parent,
     log:
-        f"{LOGS}/describe_tables.log",
+        f"{LOGS}/tables.log",
     shell:
-        "{params.py:q} describe-tables --config-json {params.config:q} --tables-dir {params.tables:q}"
-        " --codebook {input.codebook:q} --provenance {input.provenance:q} --out-dir {params.tables:q} > {log:q} 2>&1"
+        "{params.py:q} tables --config-json {params.config:q} --estimates-dir {params.estimates:q}"
+        " --tables-dir {params.tables:q} --codebook {input.codebook:q} --provenance {input.provenance:q}"
+        " --out-dir {params.tables:q} > {log:q} 2>&1"
 
 
 if FIGURE_NAMES:
@@ -83,7 +64,7 @@ if FIGURE_NAMES:
             code=code("report"),
         params:
             py=PY,
-            config=CONFIG_JSON,
+            config=CONFIG_ARG,
             estimates=lambda wc, input: Path(input.estimates[0]).parent,
             truth=lambda wc, input: ["--truth", input.truth[0]] if input.truth else [],
             figures=lambda wc, output: Path(output[0]).parent,
@@ -108,7 +89,7 @@ rule report:
         code=code("report"),
     params:
         py=PY,
-        config=CONFIG_JSON,
+        config=CONFIG_ARG,
         estimates=lambda wc, input: Path(input.estimates[0]).parent,
         tables=lambda wc, input: Path(input.tables[0]).parent,
         figures=lambda wc, input: Path(input.figures[0]).parent if input.figures else FIGURES,

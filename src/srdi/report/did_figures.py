@@ -67,7 +67,7 @@ PLACEBO_TEXT: dict[str, tuple[str, str]] = {
     "placebo_regressor": ("{x} permuted within year", "年度内随机置换{x}"),
     "x": ("Placebo estimate", "安慰剂估计值"),
     "y": ("Density", "密度"),
-    "real": ("actual {b}\np = {p}", "真实值 {b}\np = {p}"),
+    "real": ("actual {b}\n{p}", "真实值 {b}\n{p}"),
 }
 
 
@@ -79,7 +79,7 @@ def draw_placebo(estimates: dict[str, pd.DataFrame], labels: Labels) -> Figure:
     from matplotlib.ticker import MaxNLocator
     from scipy.stats import gaussian_kde
 
-    from srdi.report.figure_style import WIDTH_IN
+    from srdi.report.figure_style import WIDTH_IN, p_text
     from srdi.report.numbers import fixed
 
     i = 0 if labels.language == "en" else 1
@@ -109,6 +109,6 @@ def draw_placebo(estimates: dict[str, pd.DataFrame], labels: Labels) -> Figure:
                      fontsize=9, loc="left")
         ax.set_xlabel(PLACEBO_TEXT["x"][i])
         ax.set_ylabel(PLACEBO_TEXT["y"][i])
-        ax.text(0.98, 0.96, PLACEBO_TEXT["real"][i].format(b=fixed(r.estimate, 3), p=fixed(r.p_value, 3)),
+        ax.text(0.98, 0.96, PLACEBO_TEXT["real"][i].format(b=fixed(r.estimate, 3), p=p_text(r.p_value)),
                 transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#b2182b")
     return fig

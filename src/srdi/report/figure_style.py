@@ -51,6 +51,15 @@ def new_figure(height_in: float) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
+def new_panels(rows: list[int], row_in: float, extra_in: float) -> tuple[Figure, list[plt.Axes]]:
+    """One panel per entry of `rows` (its number of rows), stacked, each with its own x axis: coefficients of
+    outcomes on different scales never share one. Heights follow the rows."""
+    height = sum(row_in * max(n, 1) + extra_in for n in rows)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(WIDTH_IN, height), layout="constrained", squeeze=False,
+                             gridspec_kw={"height_ratios": [row_in * max(n, 1) + extra_in for n in rows]})
+    return fig, list(axes[:, 0])
+
+
 def save_figure(fig: Figure, out_dir: str | Path, stem: str, formats: list[str], dpi: int) -> list[Path]:
     paths = []
     for ext in formats:
@@ -61,3 +70,10 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, formats: list[str],
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def p_text(p: float) -> str:
+    """A p-value as a figure prints it: "p < 0.001" below a thousandth (never "p = 0.000"), else three decimals."""
+    if p != p:  # NaN: no test
+        return "p = n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

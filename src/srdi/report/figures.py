@@ -20,7 +20,17 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from srdi.report.estimates import DERIVED_EQUATIONS, read_models
-from srdi.report.figure_style import ACCENT, DEFAULT_DPI, INK, MUTED, apply_style, new_figure, save_figure
+from srdi.report.figure_style import (
+    ACCENT,
+    DEFAULT_DPI,
+    INK,
+    MUTED,
+    apply_style,
+    new_figure,
+    new_panels,
+    p_text,
+    save_figure,
+)
 from srdi.report.labels import Labels
 from srdi.report.numbers import fixed
 from srdi.report.plan import FIGURE_FORMATS, coefficient_pairs, placebo_models, planned_figures
@@ -30,13 +40,14 @@ log = logging.getLogger(__name__)
 
 TEXT: dict[str, tuple[str, str]] = {
     "coef_x": ("Coefficient with 95% CI", "系数估计值及95%置信区间"),
+    "outcome": ("Outcome: {y}", "被解释变量：{y}"),
     "estimate": ("Estimate (95% CI)", "估计值(95%置信区间)"),
     "truth": ("True value (DGP)", "真实值(数据生成过程)"),
     "unmatched": ("no configured model estimates this", "当前配置的模型未估计该参数"),
     "me_y": ("Marginal effect of {x}", "{x}的边际效应"),
-    "indirect": ("Indirect effect a×b = {ab}; Sobel p = {p}", "间接效应 a×b = {ab}；Sobel检验 p = {p}"),
+    "indirect": ("Indirect effect a×b = {ab}; Sobel {p}", "间接效应 a×b = {ab}；Sobel检验 {p}"),
     "boot": ("bootstrap 95% CI {ci}", "bootstrap 95%置信区间 {ci}"),
-    "perm": ("difference {d}, permutation p = {p}", "差异 {d}，置换检验 p = {p}"),
+    "perm": ("{by}: difference between groups {d}, permutation {p}", "{by}：组间差异 {d}，置换检验 {p}"),
 }
 
 
@@ -55,7 +66,7 @@ def _ci_axes(ax: Any, ys: Sequence[float], est: Sequence[float], lo: Sequence[fl
              names: Sequence[str], xlabel: str, label: str | None = None) -> None:
     ax.axvline(0, color=MUTED, lw=0.8, ls="--", zorder=0)
     ax.errorbar(est, ys, xerr=[np.subtract(est, lo), np.subtract(hi, est)], fmt="o", color=INK, ecolor=INK,
-                elinewidth=1.2, capsize=3, ms=5, label=label)
+                elinewidth=1.2, capsize=3, ms=5, label=label, zorder=3)
     ax.set_yticks(list(ys), list(names))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
@@ -63,19 +74,49 @@ def _ci_axes(ax: Any, ys: Sequence[float], est: Sequence[float], lo: Sequence[fl
     ax.tick_params(axis="y", length=0)
 
 
+Row = tuple[str, float, float, float]  # name, estimate, CI low, CI high
+
+
+def _by_outcome(rows: Sequence[tuple[str, str, Row]]) -> dict[str, list[Row]]:
+    """(outcome, term, row) -> rows per outcome, in order of first appearance."""
+    out: dict[str, list[Row]] = {}
+    for outcome, _, row in rows:
+        out.setdefault(outcome, []).append(row)
+    return out
+
+
+def _ci_panels(groups: Mapping[str, Sequence[Row]], labels: Labels, xlabel: str, row_in: float,
+               title: str = "") -> tuple[Figure, list[Any]]:
+    """One coefficient panel per outcome when there are several (each its own x scale), else one plain panel."""
+    fig, axes = new_panels([len(rows) for rows in groups.values()], row_in, 0.75 if len(groups) > 1 else 0.9)
+    for ax, (outcome, rows) in zip(axes, groups.items(), strict=True):
+        names, est, lo, hi = (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [], [])
+        _ci_axes(ax, range(len(names)), est, lo, hi, names, xlabel if ax is axes[-1] else "")
+        if len(groups) > 1:
+            ax.set_title(_t("outcome", labels, y=labels.var(outcome)), fontsize=9, loc="left")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=8)
+    return fig, axes
+
+
 def draw_coefficients(estimates: Mapping[str, pd.DataFrame], pairs: Sequence[Mapping[str, str]],
                       labels: Labels, settings: TableSettings) -> Figure:
-    names, est, lo, hi = [], [], [], []
+    """Coefficients with 95% CIs; one panel per outcome where the pairs have several (their scales differ)."""
+    rows = []
     for pair in pairs:
         row = _row(estimates[pair["model"]], pair["term"])
         if row is None:
             log.warning("figure coefficients: %s has no term %s; left out", pair["model"], pair["term"])
             continue
+        rows.append((str(row["outcome"]), pair["term"], row))
+    several = len({outcome for outcome, _, _ in rows}) > 1
+    named = []
+    for outcome, term, row in rows:
         stars = settings.stars_for(row["p_value"])
-        names.append(f"{labels.var(pair['term'])} → {labels.var(str(row['outcome']))} {stars}".rstrip())
-        est.append(row["estimate"]), lo.append(row["conf_low"]), hi.append(row["conf_high"])
-    fig, ax = new_figure(0.55 * max(len(names), 2) + 0.9)
-    _ci_axes(ax, range(len(names)), est, lo, hi, names, _t("coef_x", labels))
+        name = labels.var(term) if several else f"{labels.var(term)} → {labels.var(outcome)}"
+        named.append((outcome, term, (f"{name} {stars}".rstrip(), row["estimate"], row["conf_low"],
+                                      row["conf_high"])))
+    fig, _ = _ci_panels(_by_outcome(named) or {"": []}, labels, _t("coef_x", labels), 0.55)
     return fig
 
 
@@ -129,7 +170,7 @@ def draw_mediation(frame: pd.DataFrame, labels: Labels, settings: TableSettings)
     if len(sobel):
         s = sobel.iloc[0]
         lines.append(_t("indirect", labels, ab=fixed(s["estimate"], d) + settings.stars_for(s["p_value"]),
-                        p=fixed(s["p_value"], 3)))
+                        p=p_text(s["p_value"])))
     for method in ("bootstrap_percentile", "bootstrap_bc"):
         boot = frame[(frame["equation"] == "indirect") & (frame["method"] == method)]
         if len(boot):
@@ -161,12 +202,13 @@ def draw_marginal_effects(frame: pd.DataFrame, labels: Labels) -> Figure:
 
 def draw_heterogeneity(estimates: Mapping[str, pd.DataFrame], labels: Labels, settings: TableSettings,
                        model_specs: Mapping[str, Any] | None = None) -> Figure:
-    """One row per subgroup; the grouping variable (spec key `group_by`) names the rows when known."""
-    names, est, lo, hi, notes = [], [], [], [], []
+    """One row per subgroup; the grouping variable (spec key `group_by`) names the rows and the test notes above
+    the plot (one line each, wrapped to the figure's width); one panel per outcome where the models have several."""
+    rows, notes = [], []
     for model, frame in estimates.items():
         spec = (model_specs or {}).get(model, {})
         by = spec.get("group_by") or spec.get("by")
-        prefix = f"{labels.var(by)} =" if isinstance(by, str) else f"{model}:"
+        name = labels.var(by) if isinstance(by, str) else labels.var(model)
         diff = frame[frame["equation"] == "difference"]
         groups = [e for e in dict.fromkeys(frame["equation"]) if e.startswith("group:")]
         term = str(diff["term"].iloc[0]) if len(diff) else str(frame[frame["equation"] == groups[0]]["term"].iloc[0])
@@ -175,15 +217,13 @@ def draw_heterogeneity(estimates: Mapping[str, pd.DataFrame], labels: Labels, se
             if r is None:
                 continue
             group = r["group"] if "group" in r.index and pd.notna(r["group"]) else g.split(":", 1)[1]
-            names.append(f"{prefix} {group}")
-            est.append(r["estimate"]), lo.append(r["conf_low"]), hi.append(r["conf_high"])
+            rows.append((str(r["outcome"]), term, (f"{name} = {group}", r["estimate"], r["conf_low"],
+                                                   r["conf_high"])))
         if len(diff):
-            notes.append(f"{model}: " + _t("perm", labels, d=fixed(diff["estimate"].iloc[0], settings.digits),
-                                          p=fixed(diff["p_value"].iloc[0], 3)))
-    fig, ax = new_figure(0.45 * max(len(names), 2) + 1.0 + 0.15 * len(notes))
-    _ci_axes(ax, range(len(names)), est, lo, hi, names, _t("coef_x", labels))
-    if notes:
-        ax.set_title("; ".join(notes), fontsize=8, loc="left")
+            notes.append(_t("perm", labels, by=name, d=fixed(diff["estimate"].iloc[0], settings.digits),
+                            p=p_text(diff["p_value"].iloc[0])))
+    title = "\n".join(_wrap(note, labels, width=100) for note in notes)
+    fig, _ = _ci_panels(_by_outcome(rows) or {"": []}, labels, _t("coef_x", labels), 0.45, title)
     return fig
 
 
@@ -207,21 +247,31 @@ def truth_matches(estimates: Mapping[str, pd.DataFrame], estimands: Sequence[Map
 
 
 def draw_truth(matches: pd.DataFrame, labels: Labels) -> Figure:
-    """Estimates with CIs against the DGP's true values; estimands no model estimates show the truth alone."""
+    """Estimates with CIs against the DGP's true values (hollow diamonds beneath the estimates, so neither hides the
+    other), one panel per outcome; estimands no model estimates show the truth alone."""
     matched = matches[matches["model"].notna()]
     shown = matched if len(matched) else matches
-    names = [f"{labels.var(t)} → {labels.var(o)}" for t, o in zip(shown["term"], shown["outcome"], strict=True)]
-    ys = np.arange(len(shown))
-    fig, ax = new_figure(0.4 * max(len(shown), 2) + 1.0)
-    if len(matched):
-        _ci_axes(ax, ys, shown["estimate"], shown["conf_low"], shown["conf_high"], names, _t("coef_x", labels),
-                 label=_t("estimate", labels))
-    else:
-        ax.set_yticks(ys, names)
-        ax.invert_yaxis()
-        ax.set_title(_t("unmatched", labels), fontsize=8, loc="left")
-    ax.scatter(shown["truth"], ys, marker="D", s=28, color=ACCENT, zorder=3, label=_t("truth", labels))
-    ax.legend(loc="lower right", fontsize=8)
+    outcomes = list(dict.fromkeys(shown["outcome"]))
+    several = len(outcomes) > 1
+    parts = {o: shown[shown["outcome"] == o] for o in outcomes}
+    fig, axes = new_panels([len(p) for p in parts.values()], 0.45, 0.75 if several else 0.9)
+    for ax, (outcome, part) in zip(axes, parts.items(), strict=True):
+        names = [labels.var(t) if several else f"{labels.var(t)} → {labels.var(o)}"
+                 for t, o in zip(part["term"], part["outcome"], strict=True)]
+        ys = np.arange(len(part))
+        xlabel = _t("coef_x", labels) if ax is axes[-1] else ""
+        if len(matched):
+            _ci_axes(ax, ys, part["estimate"], part["conf_low"], part["conf_high"], names, xlabel,
+                     label=_t("estimate", labels))
+        else:
+            ax.set_yticks(ys, names)
+            ax.invert_yaxis()
+            ax.set_title(_t("unmatched", labels), fontsize=8, loc="left")
+        ax.scatter(part["truth"], ys, marker="D", s=42, facecolors="none", edgecolors=ACCENT, linewidths=1.3,
+                   zorder=2, label=_t("truth", labels))
+        if several:
+            ax.set_title(_t("outcome", labels, y=labels.var(outcome)), fontsize=9, loc="left")
+    axes[0].legend(loc="best", fontsize=8)
     return fig
 
 

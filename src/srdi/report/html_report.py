@@ -1,9 +1,11 @@
-"""results/report.html: one self-contained page (inline CSS, figures as base64 PNG) with every table and
-figure, a caption for each, and the run's provenance. No timestamp: the same inputs give the same bytes."""
+"""results/report.html: one self-contained page (inline CSS, figures as base64 PNG, the CJK glyphs it shows as
+an embedded font subset) with every table and figure, a caption for each, and the run's provenance. No
+timestamp: the same inputs give the same bytes."""
 
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from srdi.atomic import write_text
 from srdi.report.captions import fill, hypothesis_text, load_captions, model_facts
 from srdi.report.descriptive import TITLES
 from srdi.report.estimates import read_models
+from srdi.report.fonts import EMBEDDED_FAMILY, cjk_font_face
 from srdi.report.formats.html import TABLE_CSS, extract_fragment
 from srdi.report.labels import Labels
 from srdi.report.plan import (
@@ -114,8 +117,9 @@ def build_report(config: Mapping[str, Any], tables_dir: str | Path, figures_dir:
     inputs = prov.get("inputs_sha256", {})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(template_path).parent)),
                              autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.get_template(Path(template_path).name).render(
+    page = functools.partial(env.get_template(Path(template_path).name).render,
         lang="zh-CN" if lang == "zh" else "en",
+        cjk_family=EMBEDDED_FAMILY,
         text={k: v[i] for k, v in TEXT.items()},
         css=TABLE_CSS,
         tables=tables,
@@ -129,6 +133,8 @@ def build_report(config: Mapping[str, Any], tables_dir: str | Path, figures_dir:
                                key=lambda kv: kv[0].lower()),
         },
     )
+    # The page is rendered once to learn its characters, then with the CJK font's subset for them embedded.
+    return page(font_face=cjk_font_face(page(font_face="")))
 
 
 def write_report(config: Mapping[str, Any], tables_dir: str | Path, figures_dir: str | Path,

@@ -1,7 +1,8 @@
 """Which tables and figures a config asks for, decided before any job runs (the Snakefile's targets).
 
-Kept free of heavy imports: the Snakefile imports it at parse time. A table or figure whose models are all
-absent from `models:` is skipped rather than drawn as a placeholder.
+Kept free of heavy imports: the Snakefile imports it at parse time. In a run, config.yaml's tables and figures
+name only models it defines (srdi.config_refs refuses the config otherwise); a library caller's partial config
+(tests, notebooks) gets the tables and figures its models allow, never a placeholder.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ TABLE_FORMATS = ("tex", "docx", "md", "csv", "html")
 FIGURE_FORMATS = ("png", "pdf")
 
 
-def table_models(config: Mapping[str, Any], name: str) -> list[str]:
-    """The models of a regression table that the config defines, in the table's order."""
-    spec = config.get("tables", {}).get("regressions", {}).get(name, {})
-    return [m for m in spec.get("models", []) if m in config.get("models", {})]
+def table_models(config: Mapping[str, Any], name: str | None = None) -> list[str]:
+    """The models of a regression table (of every table: name None) that the config defines, in order."""
+    regressions = config.get("tables", {}).get("regressions", {})
+    names = [name] if name is not None else list(regressions)
+    wanted = [m for n in names for m in regressions.get(n, {}).get("models", [])]
+    return [m for m in dict.fromkeys(wanted) if m in config.get("models", {})]
 
 
 def planned_tables(config: Mapping[str, Any]) -> list[str]:
@@ -93,13 +96,6 @@ def planned_figures(config: Mapping[str, Any]) -> list[str]:
 
 def table_files(name: str, formats: tuple[str, ...] = TABLE_FORMATS) -> list[str]:
     return [f"{name}.{ext}" for ext in formats]
-
-
-def one_of(names: list[str]) -> str:
-    """A wildcard regex matching exactly these names (none: a regex that matches nothing)."""
-    import re
-
-    return "|".join(re.escape(n) for n in names) if names else "(?!)"
 
 
 def report_parts(config: Mapping[str, Any], tables_dir: str | None, figures_dir: str | None) -> list[str]:

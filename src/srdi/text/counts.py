@@ -76,11 +76,8 @@ class TextCounter:
         self.count_columns = ["text_chars"]
         self.measure_columns: list[str] = []
         for key, d in zip(self.keys, self.dicts, strict=True):
-            p, gids = d.count_prefix, [g.gid for g in d.groups]
-            multi = len(gids) > 1
-            self.count_columns += [f"{p}_{g}" for g in gids if multi] + [f"{p}_total"]
-            self.count_columns += [f"{p}_neg_{g}" for g in gids if multi] + [f"{p}_neg"]
-            self.measure_columns += [f"{p}_intensity", key] + [f"{key}_{g}" for g in gids if multi]
+            self.count_columns += d.count_columns()
+            self.measure_columns += d.measure_columns(key)
         cols = ["stkcd", "year", "encoding", *self.count_columns, *self.measure_columns]
         dupes = sorted(c for c, n in Counter(cols).items() if n > 1)
         if dupes:

@@ -52,6 +52,18 @@ class Dictionary:
     def n_terms(self) -> int:
         return sum(len(g.terms) for g in self.groups)
 
+    def count_columns(self) -> list[str]:
+        """Keyword counts per group (when there are several), total, and the negated ones."""
+        p, gids = self.count_prefix, [g.gid for g in self.groups]
+        multi = len(gids) > 1
+        return [*(f"{p}_{g}" for g in gids if multi), f"{p}_total",
+                *(f"{p}_neg_{g}" for g in gids if multi), f"{p}_neg"]
+
+    def measure_columns(self, key: str) -> list[str]:
+        """The measures the panel gets from this dictionary under measure name `key` (config text.dictionaries)."""
+        gids = [g.gid for g in self.groups]
+        return [f"{self.count_prefix}_intensity", key, *(f"{key}_{g}" for g in gids if len(gids) > 1)]
+
     def term_groups(self) -> dict[str, str]:
         """Folded term -> group id: what the matcher needs."""
         return {fold_ascii(t): g.gid for g in self.groups for t in g.terms}

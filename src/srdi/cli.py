@@ -61,7 +61,7 @@ def _import_panel(a: argparse.Namespace) -> None:
 def _describe(a: argparse.Namespace) -> None:
     from srdi.describe import write_describe
 
-    write_describe(a.panel, a.variables, a.tables_dir, json.loads(a.sample_model))
+    write_describe(a.panel, a.variables, a.tables_dir, json_arg(a.sample_model))
 
 
 def _estimate(a: argparse.Namespace) -> None:
@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--variables", nargs="+", required=True)
     p.add_argument("--tables-dir", required=True)
     p.add_argument("--sample-model", default="null",
-                   help="JSON {name, spec, entity, time}: the model whose estimation sample is described")
+                   help="JSON (or @<file>) {name, spec, entity, time}: the model whose estimation sample is described")
 
     p = add("estimate", _estimate, "estimate named models in one process; one tidy estimates file per model")
     p.add_argument("--panel", required=True)

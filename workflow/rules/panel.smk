@@ -73,7 +73,7 @@ rule describe:
     params:
         py=PY,
         variables=config["describe"]["variables"],
-        sample_model=json.dumps(describe_sample_spec(config, ENTITY, TIME), sort_keys=True),
+        sample_model=job_file(describe_sample_spec(config, ENTITY, TIME)),
         tables_dir=lambda wc, output: Path(output.descriptives).parent,
     log:
         f"{LOGS}/describe.log",

@@ -29,8 +29,7 @@ THREE_ROW = {  # file -> encoding
 }
 ONE_ROW = {
     "STK_STInfo.csv": "Stkcd,ShortName,Annoudt,Execudt,Chgtype",
-    "FN_Fn052.csv": "Stkcd,Accper,Rank,CustomerName,SalesAmount,SalesRatio",
-    "FN_Fn053.csv": "Stkcd,Accper,Rank,SupplierName,PurchaseAmount,PurchaseRatio",
+    "FN_TopCusSup.csv": "Stkcd,Accper,CusSupType,Rank,PartnerName,Amount,Ratio",
     "CNRDS_Patent.csv": "Stkcd,AppNo,AppDate,PatentType,Applicants",
     "SRDI_LittleGiants.csv": "企业名称,省份,批次,BatchYear,RevokeYear",
     "Province_InnovEnv.csv": "Province,ReportYear,InnovEnv",
@@ -110,7 +109,7 @@ def test_stock_codes_are_six_digit_strings(demo: Path) -> None:
     assert set(firms["Stkcd"].str[:3]) <= {"000", "001", "002", "003", "004", "005", "300", "301",
                                           "600", "601", "602", "603", "605", "688", "689"}
     assert (pd.to_datetime(firms["Estbdt"]) < pd.to_datetime(firms["Listdt"])).all()
-    for name in ("FN_Fn052.csv", "CNRDS_Patent.csv", "STK_STInfo.csv"):
+    for name in ("FN_TopCusSup.csv", "CNRDS_Patent.csv", "STK_STInfo.csv"):
         assert read1(demo / name)["Stkcd"].str.fullmatch(r"\d{6}").all()
 
 
@@ -280,14 +279,22 @@ def test_chain_and_collab_proxies_rebuild_from_files(demo: Path, latent: pd.Data
 
     matcher = PartnerMatcher(read1(demo / "LargeEnterprises.csv")["Name"], read_aliases())
     shares = []
-    for name, col, ratio in (("FN_Fn052.csv", "CustomerName", "SalesRatio"),
-                             ("FN_Fn053.csv", "SupplierName", "PurchaseRatio")):
-        t = read1(demo / name)
+    top5 = read1(demo / "FN_TopCusSup.csv")
+    assert set(top5["CusSupType"]) == {"客户", "供应商"}
+    for kind in ("客户", "供应商"):
+        t = top5.loc[top5["CusSupType"] == kind].copy()
         t["year"] = t["Accper"].str[:4].astype(int)
-        cls = t[col].map(lambda n: matcher.match(n).cls)
-        t["x"] = np.where(cls == "large", t[ratio], 0.0)
+        total = t["Rank"].isna()
+        assert (t.loc[total, "PartnerName"] == f"前五名{kind}合计").all()
+        assert (t.loc[total].groupby(["Stkcd", "year"]).size() == 1).all()  # one total row per firm-year
+        ranks = t.loc[~total]
+        sums = ranks.groupby(["Stkcd", "year"])["Ratio"].sum()
+        assert (sums <= 100).all()
+        totals = t.loc[total].set_index(["Stkcd", "year"])["Ratio"]
+        np.testing.assert_allclose(totals.loc[sums.index], sums, atol=0.006)  # the total row is their sum
+        cls = t["PartnerName"].map(lambda n: matcher.match(n).cls)
+        t["x"] = np.where(cls == "large", t["Ratio"], 0.0)
         t["named"] = cls.isin(["large", "other"])
-        assert (t.groupby(["Stkcd", "year"])[ratio].sum() <= 100).all()
         g = t.groupby(["Stkcd", "year"])
         shares.append((g["x"].sum() / 100.0).where(g["named"].any()))
     chain = ((shares[0] + shares[1]) / 2).rename("chain").reset_index()

@@ -183,13 +183,14 @@ def test_a_mapping_bound_replaces_the_default_limit_on_its_side(tmp_path):
 
 
 def test_min_zero_does_not_lift_the_upper_limit_and_bounded_column_keeps_its_range(tmp_path):
-    cust = tables()["customers"]
-    cust.rows[0][4] = "1e300"  # SalesAmount: min 0 only -> the upper default limit applies
-    cust.rows[1][5] = "1e300"  # SalesRatio: min 0, max 100 -> only its own range
-    (line_a, line_b) = _lines(_fail(tmp_path, {"customers": cust}), "FN_Fn052.csv")
-    assert "'SalesAmount' (amount): absolute value of 1e15 or more" in line_a
+    top5 = tables()["top5"]
+    top5.rows[0][5] = "1e300"  # Amount: min 0 only -> the upper default limit applies
+    top5.rows[1][6] = "1e300"  # Ratio: min 0, max 100 -> only its own range
+    (line_a, line_b) = _lines(_fail(tmp_path, {"top5": top5}), "FN_TopCusSup.csv")
+    # customers and suppliers read the one combined file: each problem is reported once, naming both
+    assert "[customers, suppliers], column 'Amount' (amount): absolute value of 1e15 or more" in line_a
     assert line_a.endswith("in 1 row; row 2: '1e300'")
-    assert "'SalesRatio' (share): outside the allowed range [0, 100] in 1 row; row 3: '1e300'" in line_b
+    assert "'Ratio' (share): outside the allowed range [0, 100] in 1 row; row 3: '1e300'" in line_b
 
 
 # --- 3. header-only tables -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from fixtures.ingest.rawdir import write_raw_dir
+from fixtures.ingest.rawdir import tables, two_file_mapping, two_file_partners, write_raw_dir, write_table
 
 from srdi.ingest import TABLE_KEYS, IngestError, build_base_panel, ingest_raw, load_mapping
 
@@ -39,12 +39,14 @@ def test_typo_in_mapping_is_an_error(tmp_path):
 
 
 def test_optional_table_may_be_missing(tmp_path):
-    def optional(doc):
+    def optional(doc):  # the two-file layout (docs/raw_tables.md), customers optional
+        two_file_mapping(doc)
         doc["tables"]["customers"]["required"] = False
 
     mapping = _edited(tmp_path, optional)
     write_raw_dir(tmp_path / "raw")
-    (tmp_path / "raw" / "FN_Fn052.csv").unlink()
+    (tmp_path / "raw" / "FN_TopCusSup.csv").unlink()
+    write_table(tmp_path / "raw", two_file_partners(tables()["top5"])[1])  # suppliers only
     report = ingest_raw(tmp_path / "raw", mapping, tmp_path / "interim")
     assert report["tables"]["customers"]["found"] is False
     cust = pd.read_parquet(tmp_path / "interim" / "customers.parquet")

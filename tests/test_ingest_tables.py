@@ -91,10 +91,19 @@ def test_governance_scaling_and_duality(ingested):
 
 
 def test_partners_and_patents(ingested):
-    root, _, _ = ingested
+    root, report, _ = ingested
     cust = _read(root, "customers")
     assert list(cust.columns) == ["stkcd", "year", "rank", "partner_name", "amount", "share"]
-    assert cust["share"].tolist() == pytest.approx([0.20, 0.10, 0.05, 0.40])
+    assert cust["share"].tolist() == pytest.approx([0.20, 0.10, 0.05, 0.35, 0.40])  # 0.35: the total row
+    assert cust["rank"].isna().tolist() == [False, False, False, True, False]
+    supp = _read(root, "suppliers")
+    assert list(supp.columns) == list(cust.columns) and supp["share"].tolist() == pytest.approx([0.30, 0.20])
+    # one combined file (7 rows: 5 customer rows incl. a total row, 2 supplier rows), split by CusSupType
+    rep = report["tables"]
+    assert rep["customers"]["where"] == {"column": "CusSupType", "value": "客户", "rows_selected": 5,
+                                         "rows_other_values": 2}
+    assert rep["suppliers"]["where"]["rows_selected"] == 2 and rep["suppliers"]["rows_read"] == 7
+    assert rep["customers"]["rules"] == {"aggregate_rows": 1} and rep["suppliers"]["rules"] == {"aggregate_rows": 0}
     pats = _read(root, "patents")
     assert list(pats.columns) == ["stkcd", "app_no", "app_date", "app_year", "patent_type", "applicants"]
     a2 = pats.set_index("app_no").loc["CN2020A2"]

@@ -61,12 +61,12 @@ def test_bad_stock_code_and_date(tmp_path):
 
 
 def test_duplicate_key(tmp_path):
-    cust = tables()["customers"]
-    cust.rows.append(list(cust.rows[0]))  # same firm, period, rank as line 2, now at line 6
-    msg = _fail(tmp_path, {"customers": cust})
-    (line,) = _problem_lines(msg, "FN_Fn052.csv")
-    assert "duplicate key" in line and "'Stkcd, Accper, Rank'" in line
-    assert "row 2: ('000001', '2020-12-31', '1')" in line and "row 6: ('000001', '2020-12-31', '1')" in line
+    top5 = tables()["top5"]
+    top5.rows.append(list(top5.rows[0]))  # same firm, period, type, rank as line 2, now at line 9
+    msg = _fail(tmp_path, {"top5": top5})
+    (line,) = _problem_lines(msg, "FN_TopCusSup.csv")
+    assert "duplicate key" in line and "'Stkcd, Accper, CusSupType, Rank'" in line
+    assert "row 2: ('000001', '2020-12-31', '客户', '1')" in line and "row 9: ('000001'" in line
 
 
 def test_duplicate_firm_year_after_cleaning(tmp_path):
@@ -78,13 +78,13 @@ def test_duplicate_firm_year_after_cleaning(tmp_path):
 
 
 def test_share_out_of_range_and_many_rows(tmp_path):
-    supp = tables()["suppliers"]
-    for k in range(7):  # 7 bad rows: 5 shown, the rest counted
-        supp.rows.append(["000001", f"{2010 + k}-12-31", 1, "某公司", 10, 150 + k])
-    msg = _fail(tmp_path, {"suppliers": supp})
-    (line,) = _problem_lines(msg, "FN_Fn053.csv")
-    assert "'PurchaseRatio' (share): outside the allowed range [0, 100] in 7 rows" in line
-    assert re.findall(r"row (\d+):", line) == ["4", "5", "6", "7", "8"]
+    top5 = tables()["top5"]
+    for k in range(7):  # 7 bad rows (lines 9-15): 5 shown, the rest counted
+        top5.rows.append(["000001", f"{2010 + k}-12-31", "供应商", 1, "某公司", 10, 150 + k])
+    msg = _fail(tmp_path, {"top5": top5})
+    (line,) = _problem_lines(msg, "FN_TopCusSup.csv")
+    assert "'Ratio' (share): outside the allowed range [0, 100] in 7 rows" in line
+    assert re.findall(r"row (\d+):", line) == ["9", "10", "11", "12", "13"]
     assert "'150'" in line and "(and 2 more)" in line
 
 
@@ -97,8 +97,9 @@ def test_category_value_not_allowed(tmp_path):
 
 def test_undecodable_file(tmp_path):
     write_raw_dir(tmp_path / "raw")
-    (tmp_path / "raw" / "FN_Fn052.csv").write_bytes("Stkcd,Name\n000001,Café\n".encode("latin-1"))
-    with pytest.raises(IngestError, match=r"FN_Fn052\.csv \[customers\]: cannot be decoded as UTF-8 or GB18030"):
+    (tmp_path / "raw" / "FN_TopCusSup.csv").write_bytes("Stkcd,Name\n000001,Café\n".encode("latin-1"))
+    with pytest.raises(IngestError, match=r"FN_TopCusSup\.csv \[customers, suppliers\]: cannot be decoded as "
+                       "UTF-8 or GB18030"):
         ingest_raw(tmp_path / "raw", MAPPING, tmp_path / "interim")
     assert not (tmp_path / "interim").exists()
 

@@ -176,7 +176,7 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
             "university_markers": list(nm.PARTNER_MARKERS_UNIVERSITY),
             "ci_collab": "ln(1 + number of applications in AppDate year t whose Applicants include a large "
                          "enterprise, a university or an institute besides the listed firm)",
-            "ci_chain": "(sum SalesRatio of large customers + sum PurchaseRatio of large suppliers) / 200",
+            "ci_chain": "(sum Ratio of large customers + sum Ratio of large suppliers, FN_TopCusSup.csv) / 200",
         },
         "did": did_truth(sim, params),
         "latent_file": "truth_latent.parquet",
@@ -223,8 +223,7 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
     csmar("CG_Ybasic.csv", governance_table(streams["governance"], sim), "utf-8")
     ordinary = nm.ordinary_company_names(streams["names"], max(600, 3 * len(sim.firms)))
     rel = build_relations(streams["relations"], sim, ordinary)
-    plain("FN_Fn052.csv", rel["customers"])
-    plain("FN_Fn053.csv", rel["suppliers"])
+    plain("FN_TopCusSup.csv", rel["top5"])
     plain("CNRDS_Patent.csv", rel["patents"])
     unlisted = nm.ordinary_company_names(rng, int(1.2 * messy.RATES["unlisted_per_listed"] * len(sim.firms)))
     giants, subsidiaries = messy.little_giants(rng, sim, unlisted)

@@ -1,11 +1,11 @@
-"""Top-5 customers and suppliers (CSMAR FN_Fn052/053) and patent applications (CNRDS style).
+"""Top-5 customers and suppliers (one combined table, as CSMAR's) and patent applications (CNRDS style).
 
 The large-enterprise ranks and the joint applications with large firms, universities and institutes are the
 ones the DGP drew. Names are spelled as real exports spell them (docs/demo_dgp.md, "Partner names"): a large
 partner appears under its listed name, a formatting variant, a former name, a branch or subsidiary
 (国网江苏省电力有限公司苏州供电公司) or with "及其关联方"; some firm-years anonymise their ordinary partners
-(客户二) or disclose no names at all (blank names, ratios only), and most joint applications are co-filed with
-the firm's own subsidiaries. Every other name is an ordinary company, so the documented matching rules
+(客户二) or disclose only the total rows (前五名客户合计, no ranks or names), and most joint applications are
+co-filed with the firm's own subsidiaries. Every other name is an ordinary company, so the documented matching rules
 (srdi.ingest.partners) recover ci_chain and ci_collab exactly where names are disclosed.
 """
 
@@ -24,7 +24,7 @@ _CN_NUM = ("一", "二", "三", "四", "五")
 LARGE_POOL = 5
 ORDINARY_POOL = 8
 # Rates of the messy spellings (modelled; docs/demo_dgp.md, "Partner names").
-AGGREGATE_ONLY = 0.08  # firm-years that disclose only the top-5 ratios, no names (both tables)
+AGGREGATE_ONLY = 0.08  # firm-years that disclose only the top-5 totals, no ranks or names (both types)
 ANONYMISED = 0.15  # firm-years that anonymise their ordinary partners below rank 1 (客户二, 供应商三)
 # Spelling of a large partner: listed name, formatting variant, alias, branch/subsidiary, "及其关联方".
 LARGE_FORMS = (0.40, 0.12, 0.08, 0.30, 0.10)
@@ -111,19 +111,39 @@ def _pick_names(rng: np.random.Generator, is_large: np.ndarray, large_pool: np.n
     return np.where(is_large, large_names, ord_names)
 
 
-def _top5_table(sim: Sim, ii: np.ndarray, kk: np.ndarray, names: np.ndarray, ratio: np.ndarray,
-                base: np.ndarray, cols: tuple[str, str, str]) -> pd.DataFrame:
+TOP5_CODES = ("Stkcd", "Accper", "CusSupType", "Rank", "PartnerName", "Amount", "Ratio")
+_SIDES = (("客户", "前五名客户合计"), ("供应商", "前五名供应商合计"))
+
+
+def _top5_side(sim: Sim, ii: np.ndarray, kk: np.ndarray, side: int, names: np.ndarray, ratio: np.ndarray,
+               base: np.ndarray, undisclosed: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """One side's rows of the combined table: ranks 1-5 (none where only the total is disclosed) and the total
+    row (Rank blank, 前五名客户合计). Returns the rows and their sort key (firm-year, side, rank; total last)."""
     m = ii.size
-    return pd.DataFrame(
-        {
-            "Stkcd": np.repeat(sim.firms["Stkcd"].to_numpy()[ii], 5),
-            "Accper": np.repeat([f"{y}-12-31" for y in sim.years[kk]], 5),
-            "Rank": np.tile(np.arange(1, 6), m),
-            cols[0]: names.reshape(-1),
-            cols[1]: (np.round(ratio / 100.0 * base[:, None], 2) + 0.0).reshape(-1),
-            cols[2]: ratio.reshape(-1),
-        }
-    )
+    kind, total_name = _SIDES[side]
+    amount = np.round(ratio / 100.0 * base[:, None], 2) + 0.0
+    keep = np.repeat(~undisclosed, 5)
+    fy = np.concatenate([np.repeat(np.arange(m), 5)[keep], np.arange(m)])
+    pos = np.concatenate([np.tile(np.arange(5), m)[keep], np.full(m, 5)])
+    stk = sim.firms["Stkcd"].to_numpy()[ii]
+    acc = np.array([f"{y}-12-31" for y in sim.years[kk]], dtype=object)
+    rank = np.array([*(pos[: keep.sum()] + 1).tolist(), *([None] * m)], dtype=object)
+    frame = pd.DataFrame({
+        "Stkcd": stk[fy], "Accper": acc[fy], "CusSupType": kind, "Rank": rank,
+        "PartnerName": np.concatenate([names.reshape(-1)[keep], np.full(m, total_name, dtype=object)]),
+        "Amount": np.concatenate([amount.reshape(-1)[keep], np.round(amount.sum(axis=1), 2) + 0.0]),
+        "Ratio": np.concatenate([ratio.reshape(-1)[keep], np.round(ratio.sum(axis=1), 2) + 0.0]),
+    })
+    return frame, (fy * 2 + side) * 6 + pos
+
+
+def top5_table(sim: Sim, ii: np.ndarray, kk: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+               undisclosed: np.ndarray) -> pd.DataFrame:
+    """The combined top-5 customer/supplier table, sorted by firm-year, type (customers first) and rank."""
+    parts = [_top5_side(sim, ii, kk, j, *side, undisclosed) for j, side in enumerate(sides)]
+    frame = pd.concat([f for f, _ in parts], ignore_index=True)
+    order = np.argsort(np.concatenate([k for _, k in parts]), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)[list(TOP5_CODES)]
 
 
 def build_relations(rng: np.random.Generator, sim: Sim, ordinary: list[str]) -> dict[str, pd.DataFrame]:
@@ -151,17 +171,13 @@ def build_relations(rng: np.random.Generator, sim: Sim, ordinary: list[str]) -> 
     sup_anon = np.array([[f"供应商{c}" for c in _CN_NUM]] * m, dtype=object)
     cus_names = np.where(anon & ~cus_large, cus_anon, cus_names)
     sup_names = np.where(anon & ~sup_large, sup_anon, sup_names)
-    blank = (rng.random(m) < AGGREGATE_ONLY)[:, None]
-    cus_names = np.where(blank, None, cus_names)
-    sup_names = np.where(blank, None, sup_names)
+    undisclosed = rng.random(m) < AGGREGATE_ONLY  # only the total rows: no rank, no name
     revenue = a["revenue"][ii, kk]
     purchases = (1.0 - a["srdi_distinct"][ii, kk]) * revenue * rng.uniform(0.8, 1.1, m)
-    customers = _top5_table(sim, ii, kk, cus_names, a["cus_ratio"][ii, kk], revenue,
-                            ("CustomerName", "SalesAmount", "SalesRatio"))
-    suppliers = _top5_table(sim, ii, kk, sup_names, a["sup_ratio"][ii, kk], purchases,
-                            ("SupplierName", "PurchaseAmount", "PurchaseRatio"))
+    top5 = top5_table(sim, ii, kk, [(cus_names, a["cus_ratio"][ii, kk], revenue),
+                                    (sup_names, a["sup_ratio"][ii, kk], purchases)], undisclosed)
     patents = _patents(rng, sim, ii, kk, cus_large_pool, ordinary_arr)
-    return {"customers": customers, "suppliers": suppliers, "patents": patents}
+    return {"top5": top5, "patents": patents}
 
 
 def _check_digit(digits: str) -> str:

@@ -22,7 +22,7 @@ from .schemas import validate_raw
 from .tables import clean_table
 
 # Counts a cleaner reports that are not dropped rows: what a rule of the mapping did.
-RULE_COUNTS = frozenset({"events_read", "combined_values_decoded", "province_not_recognised"})
+RULE_COUNTS = frozenset({"events_read", "combined_values_decoded", "province_not_recognised", "aggregate_rows"})
 
 
 @dataclass
@@ -44,6 +44,7 @@ class LoadedTable:
     duplicate_rule: str = "error"
     duplicate_rows: int = 0
     rules: dict[str, int] = field(default_factory=dict)
+    split: dict[str, object] = field(default_factory=dict)  # `where`: which rows of a combined file
 
     def report(self) -> dict[str, object]:
         return {
@@ -58,6 +59,7 @@ class LoadedTable:
             "overlap_rows_dropped": self.overlap_rows,
             "duplicate_keys": {"rule": self.duplicate_rule, "rows_dropped": self.duplicate_rows},
             "rules": dict(sorted(self.rules.items())),
+            **({"where": self.split} if self.split else {}),
             "dropped": dict(sorted(self.dropped.items())),
             "rows_kept": len(self.frame),
         }
@@ -129,11 +131,28 @@ def load_table(raw_dir: str | Path, spec: TableSpec) -> LoadedTable:
         problems += problems_dup
     if problems:
         raise IngestError(problems)
-    frame, counts = clean_table(to_typed(stacked, spec), spec, file)
+    typed, split = _select(to_typed(stacked, spec), spec)
+    if split and not split["rows_selected"] and spec.required and rows_read:
+        raise IngestError([make_problem(", ".join(r.file for r in raws), spec.key,
+                                        f"has no rows with {split['column']} = {split['value']}",
+                                        column=str(split["column"]))])
+    frame, counts = clean_table(typed, spec, file)
     n_dup += counts.pop("duplicate_key", 0)
     rules = {k: counts.pop(k) for k in list(counts) if k in RULE_COUNTS}
     renamed = {h: c for r in raws for h, c in r.renamed.items()}
     first = raws[0]
     return LoadedTable(spec.key, frame, file, first.fmt, first.encoding, first.header_rows, rows_read, counts,
                        files=[r.file for r in raws], renamed_headers=renamed, overlap_rows=overlaps,
-                       duplicate_rule=spec.on_duplicate, duplicate_rows=n_dup, rules=rules)
+                       duplicate_rule=spec.on_duplicate, duplicate_rows=n_dup, rules=rules, split=split)
+
+
+def _select(typed: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The rows of a combined file that belong to this table (`where`), and what was selected; unknown values
+    never get here (the column's `allowed` check names them)."""
+    if spec.where is None:
+        return typed, {}
+    name, value = spec.where
+    keep = (typed[name] == value).to_numpy()
+    split = {"column": spec.by_name(name).code, "value": value, "rows_selected": int(keep.sum()),
+             "rows_other_values": int((~keep).sum())}
+    return typed.loc[keep].reset_index(drop=True), split

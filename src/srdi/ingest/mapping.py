@@ -37,7 +37,7 @@ DUPLICATE_RULES = ("error", "first", "last")
 ST_RULES = ("year_end", "any")
 _TABLE_FIELDS = {
     "file", "header_rows", "encoding", "required", "unique", "columns", "statement", "soe_values",
-    "on_duplicate", "st_rule", "nature_codes",
+    "on_duplicate", "st_rule", "nature_codes", "where",
 }
 _COLUMN_FIELDS = {"name", "dtype", "required", "nullable", "scale", "min", "max", "allowed", "recode", "aliases",
                   "offset"}
@@ -78,6 +78,7 @@ class TableSpec:
     on_duplicate: str = "error"  # a repeated key: error, or keep the first / last row (file order, then row)
     st_rule: str = "year_end"  # st_status only: which events make a firm-year ST
     nature_codes: dict[str, str] = field(default_factory=dict)  # ownership only: part of a value -> nature
+    where: tuple[str, str] | None = None  # (pipeline name, value): keep only these rows of a combined file
 
     @property
     def is_glob(self) -> bool:
@@ -165,6 +166,7 @@ def _table(path: str, key: str, raw: Any) -> TableSpec:
     st_rule = raw.get("st_rule", "year_end")
     if st_rule not in ST_RULES:
         raise _bad(path, f"tables.{key}.st_rule: {st_rule!r} is not one of {ST_RULES}")
+    where = _where(path, key, raw.get("where"), columns)
     headers: dict[str, str] = {}
     for col in columns:
         for label in (col.code, *col.aliases):
@@ -184,7 +186,48 @@ def _table(path: str, key: str, raw: Any) -> TableSpec:
         on_duplicate=on_duplicate,
         st_rule=st_rule,
         nature_codes={str(k): str(v) for k, v in (raw.get("nature_codes") or {}).items()},
+        where=where,
     )
+
+
+def type_values(col: ColumnSpec) -> set[str]:
+    """The values a category column can hold after recoding (its `allowed` values, recoded)."""
+    recode = col.recode or {}
+    return {recode.get(str(a), str(a)) for a in col.allowed or ()}
+
+
+def _where(path: str, key: str, raw: Any, columns: tuple[ColumnSpec, ...]) -> tuple[str, str] | None:
+    """`where: {<pipeline name>: <value>}`: the table is the rows of its file with that value. The column must
+    list its `allowed` values, so a row of an unknown type is an error naming file, column and rows."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise _bad(path, f"tables.{key}.where: expected one '<pipeline name>: <value>' pair, got {raw!r}")
+    ((name, value),) = raw.items()
+    col = next((c for c in columns if c.name == name), None)
+    if col is None or col.allowed is None:
+        raise _bad(path, f"tables.{key}.where: {name!r} must be a pipeline name of this table whose column "
+                         "lists its allowed values")
+    if str(value) not in type_values(col):
+        raise _bad(path, f"tables.{key}.where: value {value!r} is not one of the column's allowed values "
+                         f"{sorted(type_values(col))}")
+    return str(name), str(value)
+
+
+def _check_splits(path: str, specs: dict[str, TableSpec]) -> None:
+    """Tables that read one file with `where` on one column must take disjoint values that together cover the
+    column's allowed values: otherwise some rows would be read twice or by no table, silently."""
+    groups: dict[tuple[str, str], list[TableSpec]] = {}
+    for spec in specs.values():
+        if spec.where is not None:
+            groups.setdefault((spec.file, spec.where[0]), []).append(spec)
+    for (file, name), group in groups.items():
+        taken = [s.where[1] for s in group if s.where is not None]
+        allowed = set().union(*(type_values(s.by_name(name)) for s in group))
+        keys = [s.key for s in group]
+        if len(set(taken)) != len(taken) or set(taken) != allowed:
+            raise _bad(path, f"tables {keys} read {file} split by {name}: their where values {taken} must "
+                             f"differ and cover the allowed values {sorted(allowed)}")
 
 
 def load_mapping(path: str | os.PathLike[str]) -> dict[str, TableSpec]:
@@ -201,4 +244,6 @@ def load_mapping(path: str | os.PathLike[str]) -> dict[str, TableSpec]:
     unknown = [k for k in tables if k not in TABLE_KEYS]
     if missing or unknown:
         raise _bad(path.name, f"table keys: missing {missing}, unknown {unknown}")
-    return {key: _table(path.name, key, tables[key]) for key in TABLE_KEYS}
+    specs = {key: _table(path.name, key, tables[key]) for key in TABLE_KEYS}
+    _check_splits(path.name, specs)
+    return specs

@@ -55,6 +55,12 @@ def normalize_name(name: object) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", name)).lower()
 
 
+def is_total_name(name: object) -> bool:
+    """A top-5 total row's name: 合计, 前五名客户合计, 前五名供应商 ... or no name at all."""
+    norm = normalize_name(name)
+    return norm in _BLANK or bool(_AGGREGATE.search(norm))
+
+
 def name_core(name: object) -> str:
     """The matching key: normalize_name without brackets, a trailing '及其关联方' and one legal suffix.
 

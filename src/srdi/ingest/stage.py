@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,17 @@ from .mapping import load_mapping
 
 REPORT_NAME = "ingest_report.json"
 MDNA_DIR = "mdna"
+
+
+def merge_shared(problems: list[Problem]) -> list[Problem]:
+    """One problem per bad cell: tables that read one combined file (customers and suppliers, split by `where`)
+    find the same problem each; it is reported once, naming both tables."""
+    merged: dict[tuple[object, ...], Problem] = {}
+    for p in problems:
+        key = (p.file, p.what, p.column, p.name, p.rows, p.values, p.n_rows)
+        seen = merged.get(key)
+        merged[key] = p if seen is None else dataclasses.replace(seen, table=f"{seen.table}, {p.table}")
+    return list(merged.values())
 
 
 def ingest_raw(
@@ -31,7 +43,7 @@ def ingest_raw(
         except IngestError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise IngestError(problems)
+        raise IngestError(merge_shared(problems))
     links: dict[str, dict[str, int]] = {}
     income, links["rd"] = fill_rd(loaded["income"].frame, loaded["rd_spending"].frame)
     loaded["income"].frame = income

@@ -15,7 +15,7 @@ from .convert import FILE, ROW
 from .dedupe import duplicate_problems, keep_rule
 from .errors import IngestError, make_problem
 from .mapping import TableSpec
-from .partners import normalize_name, split_applicants
+from .partners import is_total_name, normalize_name, split_applicants
 from .provinces import canonical_provinces
 from .st_events import SEVERITY, st_years
 
@@ -137,12 +137,23 @@ def clean_governance(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[p
 
 
 def clean_partners(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
-    """Top-5 customers or suppliers: one row per firm-year-rank, year from Accper."""
+    """Top-5 customers or suppliers: one row per firm-year-rank, year from Accper, plus at most one total row
+    (前五名客户合计) per firm-year, which has no rank. A row without rank that names a partner is an error."""
     out = frame.copy()
     out.insert(1, "year", _year(out["period_end"]))
-    dropped: Dropped = {}
+    total = out["rank"].isna()
+    named = total & ~out["partner_name"].map(is_total_name).astype(bool)
+    if named.any():
+        code = spec.by_name("rank").code
+        where = ", ".join(pd.unique(out.loc[named, FILE])) if FILE in out.columns else file
+        raise IngestError([make_problem(
+            where, spec.key, "rank missing on a row that names a partner (only the total row, named 合计 or "
+            "前五名...合计 or left blank, has no rank)", column=code, name="rank",
+            rows=out.loc[named, ROW].tolist(), values=out.loc[named, "partner_name"].tolist())])
+    dropped: Dropped = {"aggregate_rows": int(total.sum())}
     out = require_unique(out, ["stkcd", "year", "rank"], file, spec, dropped)
-    return _finish(out, ["period_end"], ["stkcd", "year", "rank"]), dropped
+    split_col = [spec.where[0]] if spec.where else []  # constant after the split: not kept
+    return _finish(out, ["period_end", *split_col], ["stkcd", "year", "rank"]), dropped
 
 
 def clean_patents(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:

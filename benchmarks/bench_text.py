@@ -11,10 +11,14 @@ and checks that all give identical counts. Prints figures only (no assertions).
     .venv/bin/python benchmarks/bench_text.py --mb 20 --reps 1
     .venv/bin/python benchmarks/bench_text.py --demo short --scale default       # the demo's own texts
     .venv/bin/python benchmarks/bench_text.py --demo realistic --scale small     # report-length demo texts
+    .venv/bin/python benchmarks/bench_text.py --demo realistic --dir /tmp/c --baseline /path/to/other/src
 
 --demo generates the demo's annual-report texts (PDF debris, several versions per firm-year; short or realistic
 length) and times the stage as the pipeline runs it (count_years: version choice, repair, one buffer per batch)
 against the same work one report at a time (read, repair, count per file), the pattern of a job per year.
+--baseline SRC also times another checkout's text stage (its `src` folder: count_years, or count_year per year
+on older trees) on the same folder, in a child process, interleaved with this tree's runs, so that a loaded
+machine hits both alike; the ratio of the two is the figure to read.
 
 MB is 10^6 bytes of report files as stored on disk (UTF-8 Chinese is 3 bytes a character).
 """
@@ -30,7 +34,7 @@ import re
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from srdi.text import TextCounter, count_year, decode_report, fold_ascii, load_dictionary, read_report
@@ -189,9 +193,11 @@ def main() -> None:
     ap.add_argument("--demo", choices=["short", "realistic"], default=None,
                     help="time the demo's own texts of this length instead of the synthetic corpus")
     ap.add_argument("--scale", default="small", help="demo scale for --demo (default small)")
+    ap.add_argument("--baseline", type=Path, action="append", default=[],
+                    help="with --demo: another checkout's src to compare (repeatable)")
     args = ap.parse_args()
     if args.demo is not None:
-        bench_demo(args.demo, args.scale, args.seed, args.reps, args.dir)
+        bench_demo(args.demo, args.scale, args.seed, args.reps, args.dir, args.baseline)
         return
 
     tmp = None
@@ -273,7 +279,36 @@ def main() -> None:
         tmp.cleanup()
 
 
-def bench_demo(length: str, scale: str, seed: int, reps: int, folder: Path | None) -> None:
+_CHILD = """
+import sys, time, json
+from pathlib import Path
+import srdi.text.counts as c
+mdna, years, dicts, out = Path(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+t0 = time.perf_counter()
+if hasattr(c, "count_years"):
+    c.count_years(mdna, years, dicts, out)
+else:
+    for y in years:
+        c.count_year(mdna, y, dicts, out)
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "bytes": sum(p.stat().st_size for y in years for p in mdna.glob(f"*_{y}.txt"))}))
+"""
+
+
+def _baseline(src: Path, mdna: Path, years: list[int], dicts: dict[str, str], out: Path) -> dict[str, float]:
+    """Time another tree's text stage in a child process (start-up and imports excluded)."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    res = subprocess.run([sys.executable, "-c", _CHILD, str(mdna), json.dumps(years), json.dumps(dicts), str(out)],
+                         env=env, check=True, capture_output=True, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def bench_demo(length: str, scale: str, seed: int, reps: int, folder: Path | None,
+               baselines: Sequence[Path] = ()) -> None:
     """Time count_years on the demo's texts against counting them one report at a time (same results)."""
     from srdi.demo import generate_demo
     from srdi.demo.scales import get_scale
@@ -316,12 +351,21 @@ def bench_demo(length: str, scale: str, seed: int, reps: int, folder: Path | Non
         "one report at a time": per_report,
     }
     runs: dict[str, list[float]] = {k: [] for k in methods}
+    base_runs: dict[Path, list[float]] = {b: [] for b in baselines}
+    base_mb: dict[Path, float] = {}
+    loads = [os.getloadavg()[0]]
     for _ in range(reps):  # interleaved, so a change in the machine's load hits every method alike
         for k, fn in methods.items():
             runs[k].append(_timed(fn))
+        for src in baselines:
+            b = _baseline(src, mdna, list(years), dicts, raw.parent / "bench_base.parquet")
+            base_runs[src].append(b["seconds"])
+            base_mb[src] = b["bytes"] / 1e6
+        loads.append(os.getloadavg()[0])
     times = {k: min(v) for k, v in runs.items()}
     df = count_years(mdna, years, dicts, out)
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, one process, load {os.getloadavg()[0]:.1f}")
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, one process, load average (1 min) "
+          f"{min(loads):.1f}-{max(loads):.1f} during the runs")
     print(f"demo {scale}, {length} texts: {len(all_files)} files, {mb_all:.1f} MB on disk; {len(chosen)} chosen "
           f"versions, {mb:.1f} MB; median {int(df['text_chars'].median())} characters counted per report")
     print(f"{'method':<40}{'best s':>9}{'MB/s':>9}")
@@ -331,6 +375,13 @@ def bench_demo(length: str, scale: str, seed: int, reps: int, folder: Path | Non
     stage = times["count_years (all years, one process)"]
     print(f"speed-up of count_years over one report at a time: {base / stage:.2f}x; "
           f"count_years / read+decode floor time: {stage / times['read + decode only (floor)']:.2f}")
+    own = [mb / t for t in runs["count_years (all years, one process)"]]
+    for src, ts in base_runs.items():
+        other = [base_mb[src] / t for t in ts]
+        print(f"baseline {src}: {base_mb[src]:.1f} MB (its files), best {max(other):.1f} MB/s "
+              f"(runs {', '.join(f'{x:.0f}' for x in other)}); this tree best {max(own):.1f} MB/s "
+              f"(runs {', '.join(f'{x:.0f}' for x in own)}); ratio of bests {max(own) / max(other):.2f}, "
+              f"of run pairs {', '.join(f'{a / b:.2f}' for a, b in zip(own, other, strict=True))}")
     if tmp is not None:
         tmp.cleanup()
 

@@ -9,8 +9,9 @@ What makes the texts look real (docs/demo_dgp.md, "Texts"): the MD&A heading of 
 until 2015, 经营情况讨论与分析 until 2020, 管理层讨论与分析 since), a table of contents, lines wrapped at the page
 width (so keywords are split across line breaks), a running header and a page number on every page,
 full-width digits and letters in some reports, and keyword adoption that follows real timing (no 区块链 before
-2016: ADOPTION). Lengths: `short` (the default demo, about 2,000 characters per report, so the default DAG
-stays fast) or `realistic` (an MD&A of 15,000-40,000 characters, as in real reports).
+2016, no 工业互联网 nor 工业互联网平台 before 2015: ADOPTION). Lengths: `short` (the default demo, about 2,000
+characters per report, so the default DAG stays fast) or `realistic` (an MD&A of 15,000-40,000 characters, as in
+real reports).
 """
 
 from __future__ import annotations
@@ -194,9 +195,13 @@ def _sentences(u: _Uniforms, counts: dict[str, int], year: int, industry: str, n
     cums = _year_cums(year)
     sentences: list[str] = []
     dt_terms: list[str] = []
+    # 工业互联网平台 counts once for ci_data and once for DT (its 工业互联网). Before 工业互联网 is in use, the pair
+    # of mentions is planted as two: another application term and another ci_data term (same counts).
+    overlap = year >= ADOPTION[kw.OVERLAP_DT_TERM]
+    app = kw.DT_GROUP_LABELS.index("application")
     for g, (_, terms) in enumerate(kw.DT_GROUPS):
         k = counts[f"n_dt_pos_{kw.DT_GROUP_LABELS[g]}"]
-        if kw.DT_GROUP_LABELS[g] == "application":
+        if g == app and overlap:
             k -= counts["n_data_pos_overlap"]
         dt_terms += _pick(u, terms, cums["groups"][g], k)
     dt_terms = [dt_terms[i] for i in u.order(len(dt_terms))]
@@ -210,16 +215,17 @@ def _sentences(u: _Uniforms, counts: dict[str, int], year: int, industry: str, n
             continue
         sentences.append(dt_tpl[u.index(len(dt_tpl))].format(kw=t1))
         pos += 1
-    data_terms = [kw.OVERLAP_TERM] * counts["n_data_pos_overlap"] + _pick(
-        u, _DATA_OTHER, cums["data"], counts["n_data_pos"] - counts["n_data_pos_overlap"])
+    n_pos_ov, n_neg_ov = (counts["n_data_pos_overlap"], counts["n_data_neg_overlap"]) if overlap else (0, 0)
+    data_terms = [kw.OVERLAP_TERM] * n_pos_ov + _pick(u, _DATA_OTHER, cums["data"], counts["n_data_pos"] - n_pos_ov)
     eco_terms = _pick(u, kw.CI_ECO_TERMS, cums["eco"], counts["n_eco_pos"])
     for kind, terms in (("ci_data", data_terms), ("ci_eco", eco_terms)):
         tpl = POSITIVE_TEMPLATES[kind]
         sentences += [tpl[u.index(len(tpl))].format(kw=t) for t in terms]
     negated = (
         _pick(u, kw.DT_TERMS, cums["dt"], counts["n_dt_neg_plain"])
-        + [kw.OVERLAP_TERM] * counts["n_data_neg_overlap"]
-        + _pick(u, _DATA_OTHER, cums["data"], counts["n_data_neg"] - counts["n_data_neg_overlap"])
+        + _pick(u, kw.DT_GROUPS[app][1], cums["groups"][app], counts["n_data_neg_overlap"] - n_neg_ov)
+        + [kw.OVERLAP_TERM] * n_neg_ov
+        + _pick(u, _DATA_OTHER, cums["data"], counts["n_data_neg"] - n_neg_ov)
         + _pick(u, kw.CI_ECO_TERMS, cums["eco_flat"], counts["n_eco_neg"])
     )
     sentences += [NEGATED_TEMPLATES[u.index(len(NEGATED_TEMPLATES))].format(kw=t) for t in negated]

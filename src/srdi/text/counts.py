@@ -24,7 +24,7 @@ from srdi.text.decode import read_report
 from srdi.text.dictionary import Dictionary, fold_ascii, load_dictionary
 from srdi.text.matcher import Hit, Matcher
 from srdi.text.negation import NegationRule
-from srdi.text.repair import SCOPES, Scope, repair_many
+from srdi.text.repair import SCOPES, Scope, repair_batch
 from srdi.text.scan import TrieScanner
 from srdi.text.versions import choose_versions
 
@@ -104,11 +104,13 @@ class TextCounter:
             pos += len(t) + 1
         return self.count_buffer("\n".join(texts) + "\n", starts, [len(t) for t in texts])
 
-    def count_buffer(self, buffer: str, starts: Sequence[int], lengths: Sequence[int]) -> list[dict[str, int]]:
-        """Counts of the reports buffer[start:start + length], each followed by a line break."""
+    def count_buffer(self, buffer: str, starts: Sequence[int], lengths: Sequence[int],
+                     code_points: np.ndarray | None = None) -> list[dict[str, int]]:
+        """Counts of the reports buffer[start:start + length], each followed by a line break. `code_points`:
+        the buffer's (scan.code_points), when the caller has them."""
         if self._scanner is None:
             return [self.count(buffer[a:a + n]) for a, n in zip(starts, lengths, strict=True)]
-        per_doc = self._scanner.scan_many(buffer, starts)
+        per_doc = self._scanner.scan_many(buffer, starts, code_points)
         return [self._row(buffer, hits, lo, n) for hits, lo, n in zip(per_doc, starts, lengths, strict=True)]
 
     def _row(self, text: str, per_dict: list[list[Hit]], lo: int, n_chars: int) -> dict[str, int]:
@@ -173,9 +175,9 @@ def _count_batch(counter: TextCounter, keys: list[dict[str, Any]], texts: list[s
     """Repair and count one batch of a year's reports as one buffer."""
     if not texts:
         return []
-    buffer, starts, lengths, found = repair_many(texts, [year] * len(texts), scope)
-    no_heading += [k["file"] for k, f in zip(keys, found, strict=True) if not f]
-    counts = counter.count_buffer(buffer, starts, lengths)
+    r = repair_batch(texts, [year] * len(texts), scope)
+    no_heading += [k["file"] for k, f in zip(keys, r.found, strict=True) if not f]
+    counts = counter.count_buffer(r.text, r.starts, r.lengths, r.code_points)
     return [{k: v for k, v in key.items() if k != "file"} | c for key, c in zip(keys, counts, strict=True)]
 
 

@@ -30,6 +30,8 @@ ESTIMATE = "results/estimates/{name}.csv"
 PROVENANCE = "results/provenance.json"
 TABLES = "results/tables"
 LOGS = "results/logs"
+# Wall time and peak memory of every job (Snakemake benchmark tsv: s, max_rss in MB, ...); benchmarks/bench_dag.py.
+BENCHMARKS = f"{LOGS}/benchmarks"
 
 # Python runs through the interpreter Snakemake itself runs in, so the rules use the project's environment.
 # A list, so `{params.py:q}` quotes each part (the project may live in a folder with spaces).

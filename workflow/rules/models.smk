@@ -25,6 +25,8 @@ for _kind, _names in MODEL_KINDS.items():
             out_dir=lambda wc, output: Path(output[0]).parent,
         log:
             f"{LOGS}/estimate_{_kind}.log",
+        benchmark:
+            f"{BENCHMARKS}/estimate_{_kind}.tsv",
         threads: 1
         # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time too,
         # most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
@@ -55,6 +57,8 @@ rule provenance:
         inputs=provenance_inputs(),
     log:
         f"{LOGS}/provenance.log",
+    benchmark:
+        f"{BENCHMARKS}/provenance.tsv",
     shell:
         "{params.py:q} provenance --config-json {params.config:q} --inputs {params.inputs:q} --out {output:q}"
         " {input.panel:q} {input.estimates:q} > {log:q} 2>&1"

@@ -16,6 +16,8 @@ if SOURCE == "panel":
             model_columns=json.dumps(columns_by_model(config["models"], ENTITY, TIME), sort_keys=True),
         log:
             f"{LOGS}/import_panel.log",
+        benchmark:
+            f"{BENCHMARKS}/import_panel.tsv",
         threads: 1
         # A user's panel file (csv, parquet, dta, xlsx): xlsx and compressed formats take many times their size.
         resources:
@@ -40,6 +42,8 @@ else:
             code=code("panel"),
         log:
             f"{LOGS}/panel.log",
+        benchmark:
+            f"{BENCHMARKS}/panel.tsv",
         threads: 1
         # Measured: 171 MB tiny, 292 MB / 5 s default (6.3 MB of parquet inputs): about 20 MB per MB, doubled.
         resources:
@@ -72,6 +76,8 @@ rule describe:
         tables_dir=lambda wc, output: Path(output.descriptives).parent,
     log:
         f"{LOGS}/describe.log",
+    benchmark:
+        f"{BENCHMARKS}/describe.tsv",
     shell:
         "{params.py:q} describe --panel {input.panel:q} --variables {params.variables:q}"
         " --tables-dir {params.tables_dir:q} > {log:q} 2>&1"

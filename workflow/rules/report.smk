@@ -43,6 +43,8 @@ rule regression_table:
         tables=lambda wc, output: Path(output[0]).parent,
     log:
         f"{LOGS}/table_{{table}}.log",
+    benchmark:
+        f"{BENCHMARKS}/table_{{table}}.tsv",
     shell:
         "{params.py:q} table --config-json {params.config:q} --name {wildcards.table:q}"
         " --estimates-dir {params.estimates:q} --codebook {input.codebook:q} --provenance {input.provenance:q}"
@@ -63,6 +65,8 @@ rule describe_tables:
         tables=lambda wc, input: Path(input.csv[0]).parent,
     log:
         f"{LOGS}/describe_tables.log",
+    benchmark:
+        f"{BENCHMARKS}/describe_tables.tsv",
     shell:
         "{params.py:q} describe-tables --config-json {params.config:q} --tables-dir {params.tables:q}"
         " --codebook {input.codebook:q} --provenance {input.provenance:q} --out-dir {params.tables:q} > {log:q} 2>&1"
@@ -89,6 +93,8 @@ if FIGURE_NAMES:
             figures=lambda wc, output: Path(output[0]).parent,
         log:
             f"{LOGS}/figures.log",
+        benchmark:
+            f"{BENCHMARKS}/figures.tsv",
         shell:
             "{params.py:q} figures --config-json {params.config:q} --estimates-dir {params.estimates:q}"
             " --codebook {input.codebook:q} {params.truth:q} --out-dir {params.figures:q} > {log:q} 2>&1"
@@ -114,6 +120,8 @@ rule report:
         figures=lambda wc, input: Path(input.figures[0]).parent if input.figures else FIGURES,
     log:
         f"{LOGS}/report.log",
+    benchmark:
+        f"{BENCHMARKS}/report.tsv",
     shell:
         "{params.py:q} report --config-json {params.config:q} --tables-dir {params.tables:q}"
         " --figures-dir {params.figures:q} --estimates-dir {params.estimates:q} --codebook {input.codebook:q}"

@@ -17,6 +17,8 @@ rule text_year:
         window=config["text"]["negation_window"],
     log:
         f"{LOGS}/text_year_{{year}}.log",
+    benchmark:
+        f"{BENCHMARKS}/text_year_{{year}}.tsv",
     threads: 1
     # Streams the year's texts one by one: 127 MB tiny, 140 MB / 6 s default (about 10 MB of texts a year); the
     # text stage matches 150 MB/s (benchmarks/results/text.md), so the run time follows the texts' size.
@@ -43,5 +45,7 @@ rule text_measures:
         py=PY,
     log:
         f"{LOGS}/text_measures.log",
+    benchmark:
+        f"{BENCHMARKS}/text_measures.tsv",
     shell:
         "{params.py:q} text-combine --out {output:q} {input.shards:q} > {log:q} 2>&1"

@@ -6,6 +6,28 @@ MODEL_KINDS = {}
 for _name, _spec in sorted(config["models"].items()):
     MODEL_KINDS.setdefault(_spec["kind"], []).append(_name)
 
+# Kinds whose draws srdi.models.draws can split: with resampling.shards = n > 1 each runs n shard jobs writing
+# partial draw files, and its estimate job combines them (same seeds, so the same bytes as one job).
+SHARDED_KINDS = {"heterogeneity"}
+SHARDS = config["resampling"]["shards"]
+DRAWS = f"{INTERIM}/draws/{{kind}}/{{shard}}.npz"
+
+
+def kind_specs(names):
+    return json.dumps({n: config["models"][n] for n in names}, sort_keys=True)
+
+
+def kind_seeds(names):
+    return json.dumps({n: derive_seed(config["seed"], f"model:{n}") for n in names}, sort_keys=True)
+
+
+def draw_shards(kind):
+    """The kind's shard files, or none when it runs as one job."""
+    if SHARDS == 1 or kind not in SHARDED_KINDS:
+        return []
+    return expand(DRAWS, kind=kind, shard=range(SHARDS))
+
+
 for _kind, _names in MODEL_KINDS.items():
 
     rule:
@@ -15,14 +37,16 @@ for _kind, _names in MODEL_KINDS.items():
             expand(ESTIMATE, name=_names),
         input:
             panel=PANEL,
+            draws=draw_shards(_kind),
             code=code("models"),
         params:
             py=PY,
             entity=ENTITY,
             time=TIME,
-            specs=json.dumps({n: config["models"][n] for n in _names}, sort_keys=True),
-            seeds=json.dumps({n: derive_seed(config["seed"], f"model:{n}") for n in _names}, sort_keys=True),
+            specs=kind_specs(_names),
+            seeds=kind_seeds(_names),
             out_dir=lambda wc, output: Path(output[0]).parent,
+            draws=lambda wc, input: ["--draws", *input.draws] if input.draws else [],
         log:
             f"{LOGS}/estimate_{_kind}.log",
         benchmark:
@@ -36,7 +60,38 @@ for _kind, _names in MODEL_KINDS.items():
             + int(per_mb * input.size_mb),
         shell:
             "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
-            " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
+            " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} {params.draws:q}"
+            " > {log:q} 2>&1"
+
+    if draw_shards(_kind):
+
+        rule:
+            name:
+                f"draws_{_kind}"
+            output:
+                DRAWS.replace("{kind}", _kind),
+            input:
+                panel=PANEL,
+                code=code("models"),
+            params:
+                py=PY,
+                entity=ENTITY,
+                time=TIME,
+                specs=kind_specs(_names),
+                seeds=kind_seeds(_names),
+                shard=lambda wc: f"{wc.shard}/{SHARDS}",
+            log:
+                f"{LOGS}/draws_{_kind}_{{shard}}.log",
+            benchmark:
+                f"{BENCHMARKS}/draws_{_kind}_{{shard}}.tsv",
+            threads: 1
+            resources:
+                mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
+                runtime=lambda wc, input: 10 + int(5 * input.size_mb),
+            shell:
+                "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
+                " --entity {params.entity:q} --time {params.time:q} --shard {params.shard:q}"
+                " --draws-out {output:q} > {log:q} 2>&1"
 
 
 # Hashes the run's inputs and outputs (7 s at default scale): local, not a cluster job.

@@ -139,3 +139,31 @@ def test_panel_rejects_duplicate_keys(tmp_path):
 )
 def test_classify_partner(name, expected):
     assert classify_partner(name, normalize_names(["国家电网有限公司"])) == expected
+
+
+def test_partner_shares_equal_pandas_groupby_sums_bit_for_bit():
+    """The vectorised sums add in pandas' order: the same bits, missing shares and 8+ partners included."""
+    import numpy as np
+    import pandas as pd
+
+    from srdi.ingest.panel import partner_shares
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    names = rng.choice(["国家电网有限公司", "某某大学", "x"], n)
+    partners = pd.DataFrame({"stkcd": [f"{i:06d}" for i in rng.integers(1, 300, n)],
+                             "year": rng.integers(2011, 2024, n), "rank": rng.integers(1, 6, n),
+                             "partner_name": names, "share": rng.random(n) / 7})  # fmt: skip
+    partners.loc[rng.random(n) < 0.1, "share"] = np.nan
+    large = frozenset({"国家电网有限公司"})
+
+    def reference(frame):
+        top = frame.loc[frame["rank"] <= 5].copy()
+        top["large_part"] = top["share"].where(top["partner_name"] == "国家电网有限公司", 0.0)
+        return top.groupby(["stkcd", "year"], as_index=False).agg(
+            p_top5=("share", lambda s: s.sum(min_count=1)), p_large_share=("large_part", lambda s: s.sum(min_count=1))
+        ).astype({"year": "int64"})
+
+    crowded = partners.assign(stkcd=partners["stkcd"].str[-1])  # ~30 rows per firm-year: pandas' pairwise sums
+    for frame in (partners.drop_duplicates(["stkcd", "year", "rank"]), partners, crowded):
+        pd.testing.assert_frame_equal(partner_shares(frame, large, "p"), reference(frame), check_exact=True)

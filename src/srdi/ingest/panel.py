@@ -62,16 +62,48 @@ def _left(base: pd.DataFrame, right: pd.DataFrame, on: list[str], cols: list[str
     return base.merge(right, on=on, how="left", validate="many_to_one")
 
 
+def _grouped_sum(keys: pd.DataFrame, values: np.ndarray) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Per group of `keys` (sorted, missing keys dropped, as groupby): sum of each column of `values` in
+    row order with min_count=1 (NaN when every value is missing). The additions are numpy's for fewer
+    than 8 values (left to right from the first), so the bits equal groupby(...).agg(lambda s:
+    s.sum(min_count=1)); None for a group of 8 or more rows (numpy sums those pairwise)."""
+    gid = keys.groupby(list(keys.columns), sort=True).ngroup().to_numpy()
+    rows = np.flatnonzero(gid >= 0)
+    rows = rows[np.argsort(gid[rows], kind="stable")]
+    group = gid[rows]
+    starts = np.flatnonzero(np.r_[True, np.diff(group) != 0]) if rows.size else np.zeros(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, rows.size])
+    if sizes.size and sizes.max() >= 8:
+        return None
+    slot = np.repeat(np.arange(starts.size), sizes)  # the group of each sorted row
+    pos = np.arange(rows.size) - np.repeat(starts, sizes)  # its place within the group
+    vals = values[rows]
+    sums = np.zeros((starts.size, values.shape[1]))
+    seen = np.zeros((starts.size, values.shape[1]), dtype=bool)
+    for k in range(int(sizes.max()) if sizes.size else 0):
+        at = pos == k
+        present = ~np.isnan(vals[at])
+        sums[slot[at]] += np.where(present, vals[at], 0.0)
+        seen[slot[at]] |= present
+    return keys.iloc[rows[starts]].reset_index(drop=True), np.where(seen, sums, np.nan)
+
+
 def partner_shares(partners: pd.DataFrame, large_names: frozenset[str], prefix: str) -> pd.DataFrame:
     """Per firm-year: `<prefix>_top5` = sum of top-5 shares, `<prefix>_large_share` = share of those
     partners that are large enterprises (exact normalized name match)."""
-    top = partners.loc[partners["rank"] <= TOP_N].copy()
-    top["is_large"] = [classify_partner(n, large_names) == "large" for n in top["partner_name"]]
-    top["large_part"] = top["share"].where(top["is_large"], 0.0)
-    out = top.groupby(KEY, as_index=False).agg(
-        **{f"{prefix}_top5": ("share", lambda s: s.sum(min_count=1)),
-           f"{prefix}_large_share": ("large_part", lambda s: s.sum(min_count=1))}
-    )
+    top = partners.loc[partners["rank"] <= TOP_N]
+    codes, names = pd.factorize(top["partner_name"])  # each distinct name classified once
+    large = np.array([classify_partner(n, large_names) == "large" for n in names] + [False])
+    share = top["share"].to_numpy(dtype="float64", na_value=np.nan)
+    large_part = np.where(large[codes], share, 0.0)
+    names_out = [f"{prefix}_top5", f"{prefix}_large_share"]
+    grouped = _grouped_sum(top[KEY], np.column_stack([share, large_part]))
+    if grouped is None:  # a firm-year with 8+ partners of rank <= 5: pandas' own (pairwise) sums
+        frame = top[KEY].assign(**{names_out[0]: share, names_out[1]: large_part})
+        out = frame.groupby(KEY, as_index=False)[names_out].agg(lambda s: s.sum(min_count=1))
+    else:
+        keys, sums = grouped
+        out = keys.assign(**{names_out[0]: sums[:, 0], names_out[1]: sums[:, 1]})
     return out.astype({"year": "int64"})
 
 
@@ -79,23 +111,24 @@ def patent_counts(patents: pd.DataFrame, firms: pd.DataFrame, large_names: froze
     """Per firm-year of application: n_patents, n_invention, and applications with a co-applicant
     (other than the firm itself) that is a large enterprise / university / research institute."""
     own = dict(zip(firms["stkcd"], firms["company_name"].map(normalize_name), strict=False))
-    cache: dict[str, str] = {}
+    cache: dict[str, tuple[str, str]] = {}  # raw name -> (normalized, class): each name is normalized once
 
     def classes(stkcd: str, applicants: object) -> set[str]:
         found: set[str] = set()
         if not isinstance(applicants, str):
             return found
         for name in applicants.split(";"):
-            norm = normalize_name(name)
+            if name not in cache:
+                norm = normalize_name(name)
+                cache[name] = (norm, classify_partner(norm, large_names) if norm else "")
+            norm, kind = cache[name]
             if not norm or norm == own.get(stkcd):
                 continue
-            if norm not in cache:
-                cache[norm] = classify_partner(norm, large_names)
-            found.add(cache[norm])
+            found.add(kind)
         return found
 
     pats = patents.dropna(subset=["app_year"]).copy()
-    found = [classes(s, a) for s, a in zip(pats["stkcd"], pats["applicants"], strict=True)]
+    found = [classes(s, a) for s, a in zip(pats["stkcd"].tolist(), pats["applicants"].tolist(), strict=True)]
     pats["year"] = pats["app_year"].astype("int64")
     pats["n_patents"] = 1
     pats["n_invention"] = (pats["patent_type"] == "invention").astype("int64")

@@ -8,9 +8,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs about a second of start-up; jobs writing only json or text never import it
+    import pandas as pd
 
 
 @contextlib.contextmanager

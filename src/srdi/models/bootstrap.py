@@ -25,11 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from srdi.models import dist
 from srdi.models.within import n_levels
 
-Z_CRIT = float(stats.norm.ppf(0.975))  # 1.959964: two-sided 95% normal critical value
+Z_CRIT = float(dist.norm_ppf(0.975))  # 1.959964: two-sided 95% normal critical value
 EIG_RTOL = 1e-10  # eigenvalues of D1'WD1 below this share of the largest are structural zeros
 ROW_CHUNK = 50_000  # rows per block when summing outer products (bounds memory on large panels)
 
@@ -136,8 +137,8 @@ def bc_ci(draws: np.ndarray, estimate: float) -> tuple[float, float]:
     share = float(np.mean(draws < estimate))
     if share <= 0.0 or share >= 1.0:
         return float("nan"), float("nan")
-    z0 = float(stats.norm.ppf(share))
-    probs = stats.norm.cdf([2 * z0 - Z_CRIT, 2 * z0 + Z_CRIT])
+    z0 = float(dist.norm_ppf(share))
+    probs = dist.norm_cdf([2 * z0 - Z_CRIT, 2 * z0 + Z_CRIT])
     lo, hi = np.quantile(draws, probs)
     return float(lo), float(hi)
 

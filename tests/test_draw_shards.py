@@ -49,3 +49,20 @@ def test_missing_or_foreign_shard_files_are_refused(tmp_path):
         write_shard(files[-1], plan, total)
     with pytest.raises(ValueError, match=r"expected shards 0..2, got \[0, 1\]"):
         read_shards(files)
+
+
+def test_more_shards_than_blocks_leave_empty_shards_with_the_right_row_shape(tmp_path):
+    def pairs(indices):
+        return np.stack([[draw_rng(5, i).random(), float(i)] for i in indices])
+
+    whole = resample("p", 7, pairs)
+    files = []
+    for s in range(3):
+        plan = DrawPlan(shard=s, shards=3)
+        with draws.using(plan, "m"):
+            resample("p", 7, pairs)
+        assert plan.recorded["m/p"].shape == ((7, 2) if s == 2 else (0, 2))  # one block, in the last shard
+        files.append(tmp_path / f"{s}.npz")
+        write_shard(files[-1], plan, 3)
+    with draws.using(read_shards(files), "m"):
+        np.testing.assert_array_equal(resample("p", 7, pairs), whole)

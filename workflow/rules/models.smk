@@ -8,7 +8,7 @@ for _name, _spec in sorted(config["models"].items()):
 
 # Kinds whose draws srdi.models.draws can split: with resampling.shards = n > 1 each runs n shard jobs writing
 # partial draw files, and its estimate job combines them (same seeds, so the same bytes as one job).
-SHARDED_KINDS = {"heterogeneity"}
+SHARDED_KINDS = {"heterogeneity", "mediation"}
 SHARDS = config["resampling"]["shards"]
 DRAWS = f"{INTERIM}/draws/{{kind}}/{{shard}}.npz"
 

@@ -95,7 +95,10 @@ def resample(key: str, n: int, compute: Callable[[np.ndarray], np.ndarray]) -> n
 
 def _computed(compute: Callable[[np.ndarray], np.ndarray], indices: np.ndarray) -> np.ndarray:
     parts = [np.asarray(compute(block), dtype=float) for block in blocks_of(indices)]
-    return np.concatenate(parts) if parts else np.asarray(compute(indices), dtype=float)
+    if parts:
+        return np.concatenate(parts)
+    probe = np.asarray(compute(np.zeros(1, dtype=np.int64)), dtype=float)  # an empty shard: learn the row shape
+    return np.empty((0, *probe.shape[1:]))
 
 
 def write_shard(path: str | Path, plan: DrawPlan, n_shards: int) -> None:

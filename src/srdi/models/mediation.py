@@ -30,6 +30,7 @@ import pandas as pd
 
 from srdi.models import dist
 from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplicate_clusters, percentile_ci
+from srdi.models.draws import resample
 from srdi.models.mediation_timing import Timing, lag_label, parse_timing, shifted_columns
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
@@ -334,9 +335,10 @@ def fit_mediation(
     keep, frame, singles = common_sample(df, ms, entity, time)
     results = _fit_equations(df, ms, keep, entity, time)
     data = _data(ms, frame, results, entity, time, singles)
-    counts = draw_counts(int(codes_of(frame[ms.cluster]).max()) + 1, ms.reps, seed)
+    n_clusters = int(codes_of(frame[ms.cluster]).max()) + 1
     try:
-        draws = bootstrap_fast(data, counts)
+        draws = resample("bootstrap", ms.reps,
+                         lambda idx: bootstrap_fast(data, draw_counts(n_clusters, ms.reps, seed, idx)))
     except ValueError as exc:
         raise ValueError(f"model {ms.name!r}: {exc}") from exc
     return MediationResult(ms, results, data, draws, seed)

@@ -147,3 +147,14 @@ def test_heterogeneity_estimates_equal_with_one_or_three_shards(tmp_path):
         draws.write_shard(files[-1], plan, 3)
     with draws.using(draws.read_shards(files), "het"):
         assert as_csv(run(d, **spec)) == single
+
+
+def test_a_control_absorbed_by_the_firm_effects_leaves_the_permutation_p_unchanged():
+    """A firm-constant control (dropped by every group fit) is left out of the weighted sums, not refitted:
+    the p-value equals the one without that control."""
+    d = panel(gap=0.2)
+    d["const_in_firm"] = (d["firm"] % 7).astype(float)
+    with_it = run(d, controls=["w", "const_in_firm"], permutations=60)
+    without = run(d, permutations=60)
+    assert with_it["p_value"].iloc[-1] == without["p_value"].iloc[-1]
+    assert "const_in_firm" in with_it["dropped_terms"].iloc[-1]

@@ -153,6 +153,26 @@ def group_coefficients(
     return out
 
 
+def _pooled_independent(x: np.ndarray, effects: Sequence[np.ndarray]) -> list[int]:
+    """Columns of x not exactly collinear (residual above 1e-9 of the raw norm, 1,000 times below
+    `fit_panel`'s threshold) with the absorbed effects and the earlier columns, on all pooled rows.
+    An exactly collinear column stays so in every subset of the rows, where `fit_panel` drops it."""
+    keep = singleton_mask(effects) if effects else np.ones(x.shape[0], dtype=bool)
+    if keep.sum() < 2:
+        return list(range(x.shape[1]))
+    xx = x[keep].astype(float)
+    xd = Absorber([_dense(c[keep]) for c in effects]).demean(xx) if effects else xx - xx.mean(axis=0)
+    kept: list[int] = []
+    for j in range(x.shape[1]):
+        r = xd[:, j]
+        if kept:
+            coef, *_ = np.linalg.lstsq(xd[:, kept], r, rcond=None)
+            r = r - xd[:, kept] @ coef
+        if np.linalg.norm(r) > 1e-9 * np.linalg.norm(xx[:, j]):
+            kept.append(j)
+    return kept
+
+
 def _firm_labels(pooled: pd.DataFrame, hs: HeterogeneitySpec, entity: str) -> pd.Series:
     """One label per firm, or a ValueError when the group variable changes within a firm."""
     varying = pooled.groupby(entity)[hs.group_by].nunique()
@@ -191,10 +211,14 @@ def permutation_test(
         expand = pd.Index(firm_label.index).get_indexer(pooled[entity])
     else:
         labels, expand = is_a, np.arange(len(pooled))
+    # A column collinear on the pooled rows (e.g. a firm-constant control under firm effects) is collinear in
+    # every subset, where fit_panel drops it: leave it out of the sums, or every draw would need a refit.
+    cols = _pooled_independent(x, codes)
+    x_fast = x[:, cols] if cols[:k] == list(range(k)) else x
     per_unit = hs.permute_by == "firm"
-    fast = SubsetFE.build(y, x, codes, units=expand) if per_unit else None
+    fast = SubsetFE.build(y, x_fast, codes, units=expand) if per_unit else None
     if fast is None:
-        per_unit, fast = False, SubsetFE.build(y, x, codes)
+        per_unit, fast = False, SubsetFE.build(y, x_fast, codes)
 
     def compute(indices: np.ndarray) -> np.ndarray:
         """d* of these draws: draw i shuffles the labels with its own stream (draw_rng(seed, i, pair))."""

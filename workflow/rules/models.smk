@@ -6,28 +6,6 @@ MODEL_KINDS = {}
 for _name, _spec in sorted(config["models"].items()):
     MODEL_KINDS.setdefault(_spec["kind"], []).append(_name)
 
-# Kinds whose draws srdi.models.draws can split: with resampling.shards = n > 1 each runs n shard jobs writing
-# partial draw files, and its estimate job combines them (same seeds, so the same bytes as one job).
-SHARDED_KINDS = {"heterogeneity", "mediation"}
-SHARDS = config["resampling"]["shards"]
-DRAWS = f"{INTERIM}/draws/{{kind}}/{{shard}}.npz"
-
-
-def kind_specs(names):
-    return json.dumps({n: config["models"][n] for n in names}, sort_keys=True)
-
-
-def kind_seeds(names):
-    return json.dumps({n: derive_seed(config["seed"], f"model:{n}") for n in names}, sort_keys=True)
-
-
-def draw_shards(kind):
-    """The kind's shard files, or none when it runs as one job."""
-    if SHARDS == 1 or kind not in SHARDED_KINDS:
-        return []
-    return expand(DRAWS, kind=kind, shard=range(SHARDS))
-
-
 for _kind, _names in MODEL_KINDS.items():
 
     rule:

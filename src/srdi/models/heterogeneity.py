@@ -8,12 +8,15 @@ permutation test of d = b_a - b_b. Here:
   full panel), so group rows are exactly what a separate `panel` model with `sample` would give;
 * the test pools the two groups' estimation rows and reshuffles the group labels across *firms*
   (each firm keeps one label, so its whole history moves together and within-firm dependence is
-  preserved), refits both groups each time, and reports the two-sided p = share of permutations
-  with |d*| >= |d| (Lian & Liao report the one-sided share d* >= d; two-sided does not presume the
-  sign of the gap). With `permute_by: observation` the labels of firm-years are reshuffled instead
-  (needed when the group variable changes within firms, which the firm-level test refuses);
-* the refits use a lean solver with `fit_panel`'s steps (singletons, `hdfe.Absorber`, collinearity,
-  least squares) and point estimates only, since a permutation needs no covariance.
+  preserved), computes both groups' estimates each time, and reports the two-sided p = share of
+  permutations with |d*| >= |d| (Lian & Liao report the one-sided share d* >= d; two-sided does not
+  presume the sign of the gap). With `permute_by: observation` the labels of firm-years are reshuffled
+  instead (needed when the group variable changes within firms, which the firm-level test refuses);
+* a draw's estimates come from sums linear in the 0/1 group weights (`SubsetFE`), not from refits;
+  a draw those sums cannot decide safely is refitted with a lean solver with `fit_panel`'s steps
+  (singletons, `hdfe.Absorber`, collinearity, least squares), point estimates only;
+* draw i uses its own random stream `draw_rng(seed, i, pair)`, so draws can run in shards
+  (srdi.models.draws) with the same result.
 """
 
 from __future__ import annotations

@@ -115,15 +115,15 @@ def test_absorbing_outcome_with_year_effects_is_refused_with_a_reason():
 def test_clogit_without_finite_estimate_is_an_error_not_empty_estimates(monkeypatch):
     # On the default demo statsmodels' conditional likelihood overflows (coefficients run off under
     # quasi-separation) and returns NaN estimates; that must stop the model, not write empty estimates.
-    import srdi.models.binary as binary
+    from statsmodels.discrete import conditional_models  # binary imports it when a clogit is fitted
 
-    class Overflowing(binary.ConditionalLogit):
+    class Overflowing(conditional_models.ConditionalLogit):
         def fit(self, *args, **kwargs):
             res = super().fit(*args, **kwargs)
             res.params = np.full_like(np.asarray(res.params), np.nan)
             return res
 
-    monkeypatch.setattr(binary, "ConditionalLogit", Overflowing)
+    monkeypatch.setattr(conditional_models, "ConditionalLogit", Overflowing)
     rng = np.random.default_rng(3)
     panel = pd.DataFrame([{"firm": f, "year": y, "x": rng.normal()} for f in range(30) for y in range(2010, 2016)])
     panel["y"] = (panel["x"] + rng.normal(size=len(panel)) > 0).astype(int)

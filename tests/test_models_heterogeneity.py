@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from srdi.models import fit_panel
+from srdi.models import draws, fit_panel
 from srdi.models.heterogeneity import (
     FewClustersWarning,
     estimation_rows,
@@ -124,3 +125,36 @@ def test_groups_pick_two_and_all_pairs_otherwise():
         run(d, group_by="region", groups=["west", "north"])
     with pytest.raises(ValueError, match=r"model 'het'.*'nope'"):
         run(d, group_by="nope")
+
+
+def test_heterogeneity_estimates_equal_with_one_or_three_shards(tmp_path):
+    """The permutation p-values (and every other cell) of the combined shards equal the one-job run."""
+    d = panel(gap=0.2)
+    spec = {**SPEC, "permutations": 120}
+
+    def as_csv(frame):
+        buf = io.StringIO()
+        frame.to_csv(buf, index=False)
+        return buf.getvalue()
+
+    single = as_csv(run(d, **spec))
+    files = []
+    for s in range(3):
+        plan = draws.DrawPlan(shard=s, shards=3)
+        with draws.using(plan, "het"):
+            run(d, **spec)
+        files.append(tmp_path / f"{s}.npz")
+        draws.write_shard(files[-1], plan, 3)
+    with draws.using(draws.read_shards(files), "het"):
+        assert as_csv(run(d, **spec)) == single
+
+
+def test_a_control_absorbed_by_the_firm_effects_leaves_the_permutation_p_unchanged():
+    """A firm-constant control (dropped by every group fit) is left out of the weighted sums, not refitted:
+    the p-value equals the one without that control."""
+    d = panel(gap=0.2)
+    d["const_in_firm"] = (d["firm"] % 7).astype(float)
+    with_it = run(d, controls=["w", "const_in_firm"], permutations=60)
+    without = run(d, permutations=60)
+    assert with_it["p_value"].iloc[-1] == without["p_value"].iloc[-1]
+    assert "const_in_firm" in with_it["dropped_terms"].iloc[-1]

@@ -318,3 +318,19 @@ def test_missing_column_names_model_and_column(panel, drop):
 def test_spec_errors_name_the_model(panel, bad, match):
     with pytest.raises(ValueError, match=rf"model 'med'.*{match}"):
         fit_mediation(panel, spec(**bad), "stkcd", "year", "med")
+
+
+def test_bootstrap_draws_do_not_depend_on_the_shard_layout(panel, fitted, tmp_path):
+    """Three shard jobs' draws, combined, are the one-job draws bit for bit (and so the CIs)."""
+    from srdi.models import draws
+
+    files = []
+    for s in range(3):
+        plan = draws.DrawPlan(shard=s, shards=3)
+        with draws.using(plan, "med"):
+            fit_mediation(panel, spec(), "stkcd", "year", "med", seed=11)
+        files.append(tmp_path / f"{s}.npz")
+        draws.write_shard(files[-1], plan, 3)
+    with draws.using(draws.read_shards(files), "med"):
+        combined = fit_mediation(panel, spec(), "stkcd", "year", "med", seed=11)
+    np.testing.assert_array_equal(combined.draws, fitted.draws)

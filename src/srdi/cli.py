@@ -65,9 +65,19 @@ def _describe(a: argparse.Namespace) -> None:
 
 
 def _estimate(a: argparse.Namespace) -> None:
-    from srdi.models import run_models
+    from srdi.models import draws, run_models
 
-    run_models(a.panel, json_arg(a.specs), json_arg(a.seeds), a.entity, a.time, a.out_dir)
+    if bool(a.shard) != bool(a.draws_out) or (not a.shard and not a.out_dir):
+        raise SystemExit("srdi estimate: give --out-dir, or --shard with --draws-out")
+    plan = None
+    if a.shard:
+        shard, shards = (int(v) for v in a.shard.split("/"))
+        plan = draws.DrawPlan(shard=shard, shards=shards)
+    elif a.draws:
+        plan = draws.read_shards(a.draws)
+    run_models(a.panel, json_arg(a.specs), json_arg(a.seeds), a.entity, a.time, a.out_dir, plan)
+    if plan is not None and plan.shard is not None:
+        draws.write_shard(a.draws_out, plan, plan.shards)
 
 
 def _provenance(a: argparse.Namespace) -> None:
@@ -166,7 +176,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", required=True, help="JSON object (or @<file>): model name -> seed of its random steps")
     p.add_argument("--entity", required=True)
     p.add_argument("--time", required=True)
-    p.add_argument("--out-dir", required=True)
+    p.add_argument("--out-dir", help="folder of the estimates files (not with --shard)")
+    p.add_argument("--shard", help="i/n: compute only draw shard i (0-based) of n of every resampling step")
+    p.add_argument("--draws-out", help="with --shard: the npz file of the shard's draws")
+    p.add_argument("--draws", nargs="+", help="the n shard files: fit using their draws (the combine step)")
 
     p = add("provenance", _provenance, "record config, input hashes, versions and commit")
     p.add_argument("--config-json", required=True, help="the config as JSON, or @<file> holding it")

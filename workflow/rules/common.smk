@@ -28,9 +28,12 @@ TEXT_MEASURES = f"{INTERIM}/text_measures.parquet"
 PANEL = "results/panel.parquet"
 CODEBOOK = "results/codebook.csv"
 ESTIMATE = "results/estimates/{name}.csv"
+DRAWS = f"{INTERIM}/draws/{{kind}}/{{shard}}.npz"
 PROVENANCE = "results/provenance.json"
 TABLES = "results/tables"
 LOGS = "results/logs"
+# Wall time and peak memory of every job (Snakemake benchmark tsv: s, max_rss in MB, ...); benchmarks/bench_dag.py.
+BENCHMARKS = f"{LOGS}/benchmarks"
 
 # Python runs through the interpreter Snakemake itself runs in, so the rules use the project's environment.
 # A list, so `{params.py:q}` quotes each part (the project may live in a folder with spaces).
@@ -75,3 +78,25 @@ def provenance_inputs():
         return [config["data"]["panel_file"]]
     return [RAW_DIR, MAPPING, *sorted(config["text"]["dictionaries"].values())]
 
+
+# Kinds whose draws srdi.models.draws can split: with resampling.shards = n > 1 each runs n shard jobs writing
+# partial draw files, and its estimate job combines them (same seeds, so the same bytes as one job).
+SHARDED_KINDS = {"heterogeneity", "mediation"}
+SHARDS = config["resampling"]["shards"]
+
+
+def kind_specs(names):
+    """The config entries of these models, for `srdi estimate --specs`."""
+    return job_file({n: config["models"][n] for n in names})
+
+
+def kind_seeds(names):
+    """Each model's seed (derived from the master seed and its name), for `srdi estimate --seeds`."""
+    return job_file({n: derive_seed(config["seed"], f"model:{n}") for n in names})
+
+
+def draw_shards(kind):
+    """The kind's shard files, or none when it runs as one job."""
+    if SHARDS == 1 or kind not in SHARDED_KINDS:
+        return []
+    return expand(DRAWS, kind=kind, shard=range(SHARDS))

@@ -16,6 +16,8 @@ checkpoint demo_data:
         texts=config["demo"]["texts"],
     log:
         f"{LOGS}/demo_data.log",
+    benchmark:
+        f"{BENCHMARKS}/demo_data.tsv",
     threads: 1
     # Measured (benchmarks/results/slurm_rules.md): 155 MB / 3 s tiny, 537 MB / 24 s default; large is 7x default.
     resources:

@@ -14,6 +14,8 @@ rule ingest:
         out_dir=lambda wc, output: Path(output.report).parent,
     log:
         f"{LOGS}/ingest.log",
+    benchmark:
+        f"{BENCHMARKS}/ingest.tsv",
     threads: 1
     # Measured: 179 MB tiny, 534 MB / 20 s default (117 MB of raw tables): about 3 MB per MB of input, doubled.
     resources:
@@ -38,6 +40,8 @@ rule base_panel:
         aliases=["--aliases", config["partners"]["aliases"]] if config["partners"]["aliases"] else [],
     log:
         f"{LOGS}/base_panel.log",
+    benchmark:
+        f"{BENCHMARKS}/base_panel.tsv",
     threads: 1
     # Reads the validated tables beside the report (results/interim, 21 MB at default scale), not listed as inputs.
     # Measured: 184 MB tiny, 401 MB / 32 s default.

@@ -15,16 +15,20 @@ for _kind, _names in MODEL_KINDS.items():
             expand(ESTIMATE, name=_names),
         input:
             panel=PANEL,
+            draws=draw_shards(_kind),
             code=code("models"),
         params:
             py=PY,
             entity=ENTITY,
             time=TIME,
-            specs=job_file({n: config["models"][n] for n in _names}),
-            seeds=job_file({n: derive_seed(config["seed"], f"model:{n}") for n in _names}),
+            specs=kind_specs(_names),
+            seeds=kind_seeds(_names),
             out_dir=lambda wc, output: Path(output[0]).parent,
+            draws=lambda wc, input: ["--draws", *input.draws] if input.draws else [],
         log:
             f"{LOGS}/estimate_{_kind}.log",
+        benchmark:
+            f"{BENCHMARKS}/estimate_{_kind}.tsv",
         threads: 1
         # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time too,
         # most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
@@ -34,7 +38,38 @@ for _kind, _names in MODEL_KINDS.items():
             + int(per_mb * input.size_mb),
         shell:
             "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
-            " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
+            " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} {params.draws:q}"
+            " > {log:q} 2>&1"
+
+    if draw_shards(_kind):
+
+        rule:
+            name:
+                f"draws_{_kind}"
+            output:
+                DRAWS.replace("{kind}", _kind),
+            input:
+                panel=PANEL,
+                code=code("models"),
+            params:
+                py=PY,
+                entity=ENTITY,
+                time=TIME,
+                specs=kind_specs(_names),
+                seeds=kind_seeds(_names),
+                shard=lambda wc: f"{wc.shard}/{SHARDS}",
+            log:
+                f"{LOGS}/draws_{_kind}_{{shard}}.log",
+            benchmark:
+                f"{BENCHMARKS}/draws_{_kind}_{{shard}}.tsv",
+            threads: 1
+            resources:
+                mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
+                runtime=lambda wc, input: 10 + int(5 * input.size_mb),
+            shell:
+                "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
+                " --entity {params.entity:q} --time {params.time:q} --shard {params.shard:q}"
+                " --draws-out {output:q} > {log:q} 2>&1"
 
 
 # Hashes the run's inputs and outputs (7 s at default scale): local, not a cluster job.
@@ -55,6 +90,8 @@ rule provenance:
         inputs=provenance_inputs(),
     log:
         f"{LOGS}/provenance.log",
+    benchmark:
+        f"{BENCHMARKS}/provenance.tsv",
     shell:
         "{params.py:q} provenance --config-json {params.config:q} --inputs {params.inputs:q} --out {output:q}"
         " {input.panel:q} {input.estimates:q} > {log:q} 2>&1"

@@ -18,6 +18,8 @@ if SOURCE == "panel":
             model_columns=job_file(columns_by_model(config["models"], ENTITY, TIME)),
         log:
             f"{LOGS}/import_panel.log",
+        benchmark:
+            f"{BENCHMARKS}/import_panel.tsv",
         threads: 1
         # A user's panel file (csv, parquet, dta, xlsx): xlsx and compressed formats take many times their size.
         resources:
@@ -42,6 +44,8 @@ else:
             code=code("panel"),
         log:
             f"{LOGS}/panel.log",
+        benchmark:
+            f"{BENCHMARKS}/panel.tsv",
         threads: 1
         # Measured: 171 MB tiny, 292 MB / 5 s default (6.3 MB of parquet inputs): about 20 MB per MB, doubled.
         resources:
@@ -77,6 +81,8 @@ rule describe:
         tables_dir=lambda wc, output: Path(output.descriptives).parent,
     log:
         f"{LOGS}/describe.log",
+    benchmark:
+        f"{BENCHMARKS}/describe.tsv",
     shell:
         "{params.py:q} describe --panel {input.panel:q} --variables {params.variables:q}"
         " --sample-model {params.sample_model:q} --tables-dir {params.tables_dir:q} > {log:q} 2>&1"

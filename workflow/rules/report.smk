@@ -43,6 +43,8 @@ rule tables:
         tables=lambda wc, input: Path(input.describe[0]).parent,
     log:
         f"{LOGS}/tables.log",
+    benchmark:
+        f"{BENCHMARKS}/tables.tsv",
     shell:
         "{params.py:q} tables --config-json {params.config:q} --estimates-dir {params.estimates:q}"
         " --tables-dir {params.tables:q} --codebook {input.codebook:q} --provenance {input.provenance:q}"
@@ -70,6 +72,8 @@ if FIGURE_NAMES:
             figures=lambda wc, output: Path(output[0]).parent,
         log:
             f"{LOGS}/figures.log",
+        benchmark:
+            f"{BENCHMARKS}/figures.tsv",
         shell:
             "{params.py:q} figures --config-json {params.config:q} --estimates-dir {params.estimates:q}"
             " --codebook {input.codebook:q} {params.truth:q} --out-dir {params.figures:q} > {log:q} 2>&1"
@@ -95,6 +99,8 @@ rule report:
         figures=lambda wc, input: Path(input.figures[0]).parent if input.figures else FIGURES,
     log:
         f"{LOGS}/report.log",
+    benchmark:
+        f"{BENCHMARKS}/report.tsv",
     shell:
         "{params.py:q} report --config-json {params.config:q} --tables-dir {params.tables:q}"
         " --figures-dir {params.figures:q} --estimates-dir {params.estimates:q} --codebook {input.codebook:q}"

@@ -20,6 +20,8 @@ rule text_count:
         scope=config["text"]["scope"],
     log:
         f"{LOGS}/text_count_{{part}}.log",
+    benchmark:
+        f"{BENCHMARKS}/text_count_{{part}}.tsv",
     threads: 1
     # Reads its years' texts in batches of 16 M characters (about 200 MB of memory at most); the stage runs at
     # 100-200 MB/s per core on report-length texts (benchmarks/results/text.md), so the run time follows the size.
@@ -47,5 +49,7 @@ rule text_measures:
         py=PY,
     log:
         f"{LOGS}/text_measures.log",
+    benchmark:
+        f"{BENCHMARKS}/text_measures.tsv",
     shell:
         "{params.py:q} text-combine --out {output:q} {input.shards:q} > {log:q} 2>&1"

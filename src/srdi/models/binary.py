@@ -25,9 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.discrete.conditional_models import ConditionalLogit
 
+from srdi.models import dist
 from srdi.models.moderation import estimation_rows, panel_spec
 from srdi.models.panel import CollinearityWarning, _independent_columns, fit_panel
 from srdi.models.spec import ModelSpec, check_columns, check_entry
@@ -157,6 +156,8 @@ def fit_clogit(rows: pd.DataFrame, spec: ModelSpec, entity: str, time: str) -> C
         raise ValueError(f"model {spec.name!r}: every regressor is collinear or absorbed in clogit: {list(spec.terms)}")
     firm = codes_of(rows[entity])
     y = rows[spec.outcome].to_numpy(dtype=float)
+    from statsmodels.discrete.conditional_models import ConditionalLogit  # clogit only: statsmodels is slow to import
+
     model = ConditionalLogit(y, x, groups=firm)
     # BFGS is robust from zero but stops early (statsmodels does not forward gtol); Newton polishes.
     clusters, label = _cluster_codes(rows, spec, entity)
@@ -200,14 +201,14 @@ def fit_clogit(rows: pd.DataFrame, spec: ModelSpec, entity: str, time: str) -> C
     )
 
 
-def _converged(model: ConditionalLogit, params: np.ndarray) -> bool:
+def _converged(model: Any, params: np.ndarray) -> bool:
     """statsmodels drops the optimiser's report, so check the first-order condition instead."""
     score = np.asarray(model.score(params))
     return bool(np.isfinite(params).all() and np.abs(score).max() <= 1e-4 * max(1.0, np.sqrt(model.nobs)))
 
 
 def _cluster_cov(
-    model: ConditionalLogit, params: np.ndarray, firm: np.ndarray, clusters: np.ndarray
+    model: Any, params: np.ndarray, firm: np.ndarray, clusters: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """G/(G-1) H⁻¹ M H⁻¹ with M from per-firm scores summed within clusters (firms nested in clusters)."""
     # statsmodels stores groups in order of first appearance of the group code
@@ -228,7 +229,7 @@ def tidy_clogit(res: ClogitResult, spec: ModelSpec, name: str) -> pd.DataFrame:
     b, se = res.params.to_numpy(), res.std_errors.to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         z = b / se
-    crit = stats.norm.ppf(0.975)
+    crit = dist.norm_ppf(0.975)
     n = len(terms)
     frame = pd.DataFrame(
         {
@@ -239,7 +240,7 @@ def tidy_clogit(res: ClogitResult, spec: ModelSpec, name: str) -> pd.DataFrame:
             "estimate": b,
             "std_error": se,
             "statistic": z,
-            "p_value": 2 * stats.norm.sf(np.abs(z)),
+            "p_value": 2 * dist.norm_sf(np.abs(z)),
             "conf_low": b - crit * se,
             "conf_high": b + crit * se,
             "nobs": res.nobs,

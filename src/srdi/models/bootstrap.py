@@ -25,25 +25,28 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from srdi.models import dist
+from srdi.models.draws import draw_rng
 from srdi.models.within import n_levels
 
-Z_CRIT = float(stats.norm.ppf(0.975))  # 1.959964: two-sided 95% normal critical value
+Z_CRIT = float(dist.norm_ppf(0.975))  # 1.959964: two-sided 95% normal critical value
 EIG_RTOL = 1e-10  # eigenvalues of D1'WD1 below this share of the largest are structural zeros
 ROW_CHUNK = 50_000  # rows per block when summing outer products (bounds memory on large panels)
 
 
-def draw_counts(n_clusters: int, reps: int, seed: int) -> np.ndarray:
-    """(reps x n_clusters) draw counts: row b holds how often each cluster was drawn in draw b.
+def draw_counts(n_clusters: int, reps: int, seed: int, indices: np.ndarray | None = None) -> np.ndarray:
+    """(draws x n_clusters) draw counts: row b holds how often each cluster was drawn in draw b.
 
-    One `default_rng(seed)` call draws all cluster indices, so the fast path and any refitting
-    loop given this matrix use identical draws."""
+    Draw i resamples with its own stream, `draw_rng(seed, i)`, so any subset of draws (`indices`, default
+    all `reps`) can be computed alone (srdi.models.draws: shards) and the fast path and any refitting loop
+    given this matrix use identical draws."""
     if reps < 1 or n_clusters < 1:
         raise ValueError(f"need reps >= 1 and clusters >= 1, got reps={reps}, clusters={n_clusters}")
-    idx = np.random.default_rng(seed).integers(0, n_clusters, size=(reps, n_clusters))
-    flat = (np.arange(reps)[:, None] * n_clusters + idx).ravel()
-    return np.bincount(flat, minlength=reps * n_clusters).reshape(reps, n_clusters)
+    indices = np.arange(reps) if indices is None else np.asarray(indices)
+    return np.stack([np.bincount(draw_rng(seed, int(i)).integers(0, n_clusters, size=n_clusters),
+                                 minlength=n_clusters) for i in indices]).reshape(len(indices), n_clusters)
 
 
 def _firm_demean(a: np.ndarray, entity: np.ndarray) -> np.ndarray:
@@ -136,8 +139,8 @@ def bc_ci(draws: np.ndarray, estimate: float) -> tuple[float, float]:
     share = float(np.mean(draws < estimate))
     if share <= 0.0 or share >= 1.0:
         return float("nan"), float("nan")
-    z0 = float(stats.norm.ppf(share))
-    probs = stats.norm.cdf([2 * z0 - Z_CRIT, 2 * z0 + Z_CRIT])
+    z0 = float(dist.norm_ppf(share))
+    probs = dist.norm_cdf([2 * z0 - Z_CRIT, 2 * z0 + Z_CRIT])
     lo, hi = np.quantile(draws, probs)
     return float(lo), float(hi)
 

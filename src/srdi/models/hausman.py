@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from srdi.models import dist
 from srdi.models.random_effects import (
     CONSTANT,
     RandomEffectsResult,
@@ -160,7 +160,7 @@ def hausman_fe_re(
     notes = [] if pd_ok else [NOT_PD_NOTE]
     if stat < 0:
         notes.append(NEGATIVE_NOTE)
-    p = float(stats.chi2.sf(stat, rank)) if stat >= 0 and rank > 0 else float("nan")
+    p = float(dist.chi2_sf(stat, rank)) if stat >= 0 and rank > 0 else float("nan")
     diag = np.diag(v_c - v_e)
     table = pd.DataFrame({"term": common, "b_consistent": b_c, "b_efficient": b_e, "difference": b_c - b_e,
                           "std_error": np.sqrt(np.where(diag > 0, diag, np.nan))})
@@ -255,10 +255,10 @@ def mundlak_test(
     wald = float(b @ np.linalg.solve(cov.loc[tested, tested].to_numpy(), b))
     q = len(tested)
     if df_denom is None:
-        statistic, p = wald, float(stats.chi2.sf(wald, q))
+        statistic, p = wald, float(dist.chi2_sf(wald, q))
     else:
         statistic = wald / q
-        p = float(stats.f.sf(statistic, q, df_denom))
+        p = float(dist.f_sf(statistic, q, df_denom))
     return MundlakResult(statistic, q, df_denom, p, wald, method, tuple(tested), params, cov, int(d.y.size),
                          d.n_entities, n_clusters)
 

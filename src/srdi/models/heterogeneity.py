@@ -8,12 +8,15 @@ permutation test of d = b_a - b_b. Here:
   full panel), so group rows are exactly what a separate `panel` model with `sample` would give;
 * the test pools the two groups' estimation rows and reshuffles the group labels across *firms*
   (each firm keeps one label, so its whole history moves together and within-firm dependence is
-  preserved), refits both groups each time, and reports the two-sided p = share of permutations
-  with |d*| >= |d| (Lian & Liao report the one-sided share d* >= d; two-sided does not presume the
-  sign of the gap). With `permute_by: observation` the labels of firm-years are reshuffled instead
-  (needed when the group variable changes within firms, which the firm-level test refuses);
-* the refits use a lean solver with `fit_panel`'s steps (singletons, `hdfe.Absorber`, collinearity,
-  least squares) and point estimates only, since a permutation needs no covariance.
+  preserved), computes both groups' estimates each time, and reports the two-sided p = share of
+  permutations with |d*| >= |d| (Lian & Liao report the one-sided share d* >= d; two-sided does not
+  presume the sign of the gap). With `permute_by: observation` the labels of firm-years are reshuffled
+  instead (needed when the group variable changes within firms, which the firm-level test refuses);
+* a draw's estimates come from sums linear in the 0/1 group weights (`SubsetFE`), not from refits;
+  a draw those sums cannot decide safely is refitted with a lean solver with `fit_panel`'s steps
+  (singletons, `hdfe.Absorber`, collinearity, least squares), point estimates only;
+* draw i uses its own random stream `draw_rng(seed, i, pair)`, so draws can run in shards
+  (srdi.models.draws) with the same result.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ import numpy as np
 import pandas as pd
 
 from srdi.clusters import MIN_CLUSTERS
+from srdi.models.draws import draw_rng, resample
 from srdi.models.hdfe import Absorber
 from srdi.models.moderation import estimation_rows, fe_codes, panel_spec
 from srdi.models.panel import PanelResult, _independent_columns, fit_panel
 from srdi.models.rows import SAMPLE_FLAG
 from srdi.models.spec import ModelSpec, check_columns, check_entry, column_name
+from srdi.models.subset_fe import SubsetFE
 from srdi.models.tidy import TIDY_COLUMNS, term_lag, tidy
 from srdi.models.within import singleton_mask
 
@@ -151,6 +156,26 @@ def group_coefficients(
     return out
 
 
+def _pooled_independent(x: np.ndarray, effects: Sequence[np.ndarray]) -> list[int]:
+    """Columns of x not exactly collinear (residual above 1e-9 of the raw norm, 1,000 times below
+    `fit_panel`'s threshold) with the absorbed effects and the earlier columns, on all pooled rows.
+    An exactly collinear column stays so in every subset of the rows, where `fit_panel` drops it."""
+    keep = singleton_mask(effects) if effects else np.ones(x.shape[0], dtype=bool)
+    if keep.sum() < 2:
+        return list(range(x.shape[1]))
+    xx = x[keep].astype(float)
+    xd = Absorber([_dense(c[keep]) for c in effects]).demean(xx) if effects else xx - xx.mean(axis=0)
+    kept: list[int] = []
+    for j in range(x.shape[1]):
+        r = xd[:, j]
+        if kept:
+            coef, *_ = np.linalg.lstsq(xd[:, kept], r, rcond=None)
+            r = r - xd[:, kept] @ coef
+        if np.linalg.norm(r) > 1e-9 * np.linalg.norm(xx[:, j]):
+            kept.append(j)
+    return kept
+
+
 def _firm_labels(pooled: pd.DataFrame, hs: HeterogeneitySpec, entity: str) -> pd.Series:
     """One label per firm, or a ValueError when the group variable changes within a firm."""
     varying = pooled.groupby(entity)[hs.group_by].nunique()
@@ -164,9 +189,13 @@ def _firm_labels(pooled: pd.DataFrame, hs: HeterogeneitySpec, entity: str) -> pd
 
 
 def permutation_test(
-    rows: pd.DataFrame, hs: HeterogeneitySpec, a: Any, b: Any, entity: str, time: str, rng: np.random.Generator
+    rows: pd.DataFrame, hs: HeterogeneitySpec, a: Any, b: Any, entity: str, time: str, seed: int, pair: int = 0
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Observed d = b_a - b_b (fast solver) per regressor, two-sided permutation p, valid draws."""
+    """Observed d = b_a - b_b (lean refit) per regressor, two-sided permutation p, valid draws.
+
+    The draws' d* come from `SubsetFE` (one pass of weighted sums per block of draws, not two refits each);
+    a draw it cannot decide is refitted. Draw i of group pair `pair` uses `draw_rng(seed, i, pair)` only,
+    so the draws can be split across jobs (srdi.models.draws)."""
     spec = hs.panel
     pooled = rows[rows[hs.group_by].isin([a, b])]
     y = pooled[spec.outcome].to_numpy(dtype=float)
@@ -181,12 +210,31 @@ def permutation_test(
     observed = diff(is_a)
     if hs.permute_by == "firm":
         firm_label = _firm_labels(pooled, hs, entity)
-        firm_is_a = (firm_label == a).to_numpy()
-        firm_pos = pd.Index(firm_label.index).get_indexer(pooled[entity])
-        draw = lambda: rng.permutation(firm_is_a)[firm_pos]  # noqa: E731
+        labels = (firm_label == a).to_numpy()
+        expand = pd.Index(firm_label.index).get_indexer(pooled[entity])
     else:
-        draw = lambda: rng.permutation(is_a)  # noqa: E731
-    draws = np.array([diff(draw()) for _ in range(hs.permutations)]).reshape(hs.permutations, k)
+        labels, expand = is_a, np.arange(len(pooled))
+    # A column collinear on the pooled rows (e.g. a firm-constant control under firm effects) is collinear in
+    # every subset, where fit_panel drops it: leave it out of the sums, or every draw would need a refit.
+    cols = _pooled_independent(x, codes)
+    x_fast = x[:, cols] if cols[:k] == list(range(k)) else x
+    per_unit = hs.permute_by == "firm"
+    fast = SubsetFE.build(y, x_fast, codes, units=expand) if per_unit else None
+    if fast is None:
+        per_unit, fast = False, SubsetFE.build(y, x_fast, codes)
+
+    def compute(indices: np.ndarray) -> np.ndarray:
+        """d* of these draws: draw i shuffles the labels with its own stream (draw_rng(seed, i, pair))."""
+        shuffled = np.stack([draw_rng(seed, i, pair).permutation(labels) for i in indices])
+        if fast is None:
+            return np.stack([diff(s[expand]) for s in shuffled]).reshape(len(indices), k)
+        in_a, in_b = fast.coefficients(shuffled if per_unit else shuffled[:, expand], k)
+        out = in_a - in_b
+        for r in np.flatnonzero(np.isnan(out).any(axis=1)):  # undecided by the fast path: refit exactly
+            out[r] = diff(shuffled[r][expand])
+        return out
+
+    draws = resample(f"permutation:{pair}", hs.permutations, compute).reshape(hs.permutations, k)
     valid = ~np.isnan(draws)
     tol = 1e-10 * np.maximum(np.abs(observed), 1e-300)  # a draw equal to d up to rounding counts as >=
     extreme = (np.abs(draws) >= np.abs(observed) - tol) & valid
@@ -224,9 +272,8 @@ def fit_heterogeneity(
         results[value] = res
         label = group_label(value)
         frames.append(tidy(res, name).assign(equation=f"group:{label}", method=np.nan, group=label))
-    rng = np.random.default_rng(seed)
-    for a, b in itertools.combinations(groups, 2):
-        frames.append(_difference_rows(rows, hs, results, a, b, entity, time, rng))
+    for pair, (a, b) in enumerate(itertools.combinations(groups, 2)):
+        frames.append(_difference_rows(rows, hs, results, a, b, entity, time, seed, pair))
     out = pd.concat(frames, ignore_index=True)
     out["n_clusters"] = out["n_clusters"].astype("Int64")
     out["n_permutations"] = out["n_permutations"].astype("Int64")
@@ -241,11 +288,12 @@ def _difference_rows(
     b: Any,
     entity: str,
     time: str,
-    rng: np.random.Generator,
+    seed: int,
+    pair: int,
 ) -> pd.DataFrame:
     """One row per regressor of interest: estimate b_a - b_b (from the group fits), permutation p."""
     spec, ra, rb = hs.panel, results[a], results[b]
-    _, p, n_valid = permutation_test(rows, hs, a, b, entity, time, rng) if hs.permutations else (None, None, 0)
+    _, p, n_valid = permutation_test(rows, hs, a, b, entity, time, seed, pair) if hs.permutations else (None, None, 0)
     records = []
     for j, term in enumerate(spec.regressors):
         est = ra.params.get(term, np.nan) - rb.params.get(term, np.nan)

@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from srdi.models import dist
 from srdi.models.hdfe import Absorber, interact
 from srdi.models.instruments import leave_one_out_mean, loo_name
 from srdi.models.iv_diagnostics import ARSet, IVData, Test, anderson_rubin, ar_confidence_set, hansen_j, identification
@@ -446,7 +446,7 @@ def _control_function_test(
     k1 = v.shape[1]
     gamma = coef[-k1:]
     stat = _wald(gamma, vc.cov[-k1:, -k1:]) / k1
-    return stat, float(stats.f.sf(stat, k1, vc.df_resid)), (k1, vc.df_resid)
+    return stat, float(dist.f_sf(stat, k1, vc.df_resid)), (k1, vc.df_resid)
 
 
 # ---------------------------------------------------------------------------------------------- tidy

@@ -38,8 +38,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize
 
+from srdi.models import dist
 from srdi.models.within import n_levels
 
 GRID_POINTS = 4001  # points of the AR-set grid on (-pi/2, pi/2)
@@ -142,7 +143,7 @@ def _sym_power(a: np.ndarray, power: float) -> np.ndarray:
 
 
 def _chi2(stat: float, df: int) -> Test:
-    return Test(stat, float(stats.chi2.sf(stat, df)), df)
+    return Test(stat, float(dist.chi2_sf(stat, df)), df)
 
 
 # ---------------------------------------------------------------------------------------------- identification
@@ -279,7 +280,7 @@ def anderson_rubin(d: IVData, beta0: np.ndarray | None = None) -> tuple[Test, Te
     chi2 = float(_ar_chi2(d, _ar_parts(d), b0)[0])
     f = chi2 * d.f_scale() / l1
     df2 = d.f_df2()
-    return Test(f, float(stats.f.sf(f, l1, df2)), l1, df2), _chi2(chi2, l1)
+    return Test(f, float(dist.f_sf(f, l1, df2)), l1, df2), _chi2(chi2, l1)
 
 
 def ar_confidence_set(d: IVData, center: float, scale: float, level: float = 0.95) -> ARSet:
@@ -292,7 +293,7 @@ def ar_confidence_set(d: IVData, center: float, scale: float, level: float = 0.9
     if d.x.shape[1] != 1:
         raise ValueError("the AR confidence set is computed for one endogenous regressor only")
     l1 = d.z.shape[1]
-    crit = float(stats.f.ppf(level, l1, d.f_df2()) * l1 / d.f_scale())  # in chi2 units
+    crit = float(dist.f_ppf(level, l1, d.f_df2()) * l1 / d.f_scale())  # in chi2 units
     p = _ar_parts(d)
     scale = scale if np.isfinite(scale) and scale > 0 else max(abs(center), 1.0)
 

@@ -32,17 +32,21 @@ def lag_by_time(
     t_ok = t.dropna()
     if not np.all(np.asarray(t_ok, dtype=float) == np.round(np.asarray(t_ok, dtype=float))):
         raise ValueError(f"time column {time!r} must hold whole numbers (calendar years)")
-    has_key = df[entity].notna() & t.notna()
-    keys = df.loc[has_key, [entity, time]]
-    if keys.duplicated().any():
+    has_key = (df[entity].notna() & t.notna()).to_numpy()
+    ent = pd.factorize(df[entity].to_numpy()[has_key])[0]
+    year = np.asarray(t.to_numpy()[has_key], dtype=float).astype(np.int64)
+    span = int(year.max() - year.min()) + 1 + k if year.size else 1
+    code = ent * span + (year - (year.min() if year.size else 0) + k)  # the cell of (entity, t), t >= min - k
+    if pd.Series(code).duplicated().any():
+        keys = df.loc[has_key, [entity, time]]
         dup = keys[keys.duplicated(keep=False)].head(3).to_dict("records")
         raise ValueError(f"panel key ({entity}, {time}) is not unique, e.g. {dup}")
-
-    source = df.loc[has_key, [entity, time, *cols]].copy()
-    source[time] = source[time] + k  # the row of year t-k supplies the lag of year t
-    target = df.loc[has_key, [entity, time]]
-    merged = target.merge(source, on=[entity, time], how="left", sort=False, validate="one_to_one")
-    merged.index = target.index
-    out = pd.DataFrame(index=df.index, columns=cols, dtype="float64")
-    out.loc[has_key, cols] = merged[cols].astype("float64").to_numpy()
-    return out
+    # The row of year t-k supplies the lag of year t: one lookup table of row positions by cell.
+    row_of = np.full(int(ent.max() + 1) * span if ent.size else 0, -1, dtype=np.int64)
+    row_of[code] = np.arange(code.size)
+    source = row_of[code - k]
+    out = np.full((len(df), len(cols)), np.nan)
+    values = df.loc[has_key, cols].astype("float64").to_numpy()
+    found = source >= 0
+    out[np.flatnonzero(has_key)[found]] = values[source[found]]
+    return pd.DataFrame(out, index=df.index, columns=cols)

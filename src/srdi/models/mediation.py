@@ -27,11 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from linearmodels import PanelOLS
-from linearmodels.panel.utility import AbsorbingEffectWarning
-from scipy import stats
 
+from srdi.models import dist
 from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplicate_clusters, percentile_ci
+from srdi.models.draws import resample
 from srdi.models.mediation_timing import Timing, lag_label, parse_timing, shifted_columns
 from srdi.models.panel import PanelResult, fit_panel
 from srdi.models.rows import SAMPLE_FLAG, sample_mask
@@ -290,6 +289,9 @@ def bootstrap_fast(data: MediationData, counts: np.ndarray) -> np.ndarray:
 
 
 def _panelols_coefs(frame: pd.DataFrame, data: MediationData, dep: str, regs: list[str]) -> np.ndarray:
+    from linearmodels import PanelOLS  # the reference engine only: linearmodels costs ~2 s of start-up
+    from linearmodels.panel.utility import AbsorbingEffectWarning
+
     sub = frame.set_index([data.entity, data.time])
     exog = sub[regs]
     if not data.fe:
@@ -333,9 +335,10 @@ def fit_mediation(
     keep, frame, singles = common_sample(df, ms, entity, time)
     results = _fit_equations(df, ms, keep, entity, time)
     data = _data(ms, frame, results, entity, time, singles)
-    counts = draw_counts(int(codes_of(frame[ms.cluster]).max()) + 1, ms.reps, seed)
+    n_clusters = int(codes_of(frame[ms.cluster]).max()) + 1
     try:
-        draws = bootstrap_fast(data, counts)
+        draws = resample("bootstrap", ms.reps,
+                         lambda idx: bootstrap_fast(data, draw_counts(n_clusters, ms.reps, seed, idx)))
     except ValueError as exc:
         raise ValueError(f"model {ms.name!r}: {exc}") from exc
     return MediationResult(ms, results, data, draws, seed)
@@ -395,7 +398,7 @@ def indirect_rows(res: MediationResult, model_name: str) -> list[dict]:
     bc_note = "" if np.isfinite(bc_lo) else "undefined: every draw lies on one side of the estimate"
     share, prop_note = proportion_mediated(ab, c, float(res.results["total"].pvalues[ms.treatment]))
     return [
-        _derived_row(res, base, "indirect", ab, std_error=se, statistic=z, p_value=2 * stats.norm.sf(abs(z)),
+        _derived_row(res, base, "indirect", ab, std_error=se, statistic=z, p_value=2 * dist.norm_sf(abs(z)),
                      conf_low=ab - Z_CRIT * se, conf_high=ab + Z_CRIT * se, method="sobel",
                      note=f"{path}; first-order Sobel SE, normal p"),
         _derived_row(res, base, "indirect", ab, std_error=boot_sd, conf_low=p_lo, conf_high=p_hi,

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from srdi.models import dist
 from srdi.models.hdfe import interact
 from srdi.models.lags import lag_by_time
 from srdi.models.panel import PanelResult, fit_panel
@@ -158,14 +158,14 @@ def marginal_effects(res: PanelResult, facts: Mapping[str, Any]) -> pd.DataFrame
     se = np.sqrt(np.clip(var, 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = b / se
-    crit = stats.t.ppf(0.975, res.df_resid)
+    crit = dist.t_ppf(0.975, res.df_resid)
     return pd.DataFrame(
         {
             "term": [f"{x}@q{q:g}" for q in facts["quantiles"]],
             "estimate": b,
             "std_error": se,
             "statistic": t,
-            "p_value": 2 * stats.t.sf(np.abs(t), res.df_resid),
+            "p_value": 2 * dist.t_sf(np.abs(t), res.df_resid),
             "conf_low": b - crit * se,
             "conf_high": b + crit * se,
             "at_quantile": list(facts["quantiles"]),

@@ -31,15 +31,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from srdi.models import dist
 from srdi.models.panel import CollinearityWarning, _independent_by_scale
 from srdi.models.spec import ModelSpec
 from srdi.models.tidy import TIDY_COLUMNS, term_lag
 from srdi.models.xt_design import XtDesign, build_design, cluster_meat, group_means, xt_spec
 
 CONSTANT = "_cons"
-Z975 = stats.norm.ppf(0.975)
+Z975 = dist.norm_ppf(0.975)
 RE_EXTRA_COLUMNS = ("equation", "r2_between", "r2_overall", "sigma_u", "sigma_e", "rho", "theta_min", "theta_max")
 
 
@@ -188,7 +188,7 @@ def fit_random_effects_design(d: XtDesign, components: VarianceComponents | None
     r2w, r2b, r2o = _r_squared(d, b, counts, ybar, xbar)
     bs, vs = beta[slopes], cov[np.ix_(slopes, slopes)]
     wald = float(bs @ np.linalg.solve(vs, bs)) if slopes else float("nan")
-    series = {"params": beta, "std_errors": se, "zstats": z, "pvalues": 2 * stats.norm.sf(np.abs(z)),
+    series = {"params": beta, "std_errors": se, "zstats": z, "pvalues": 2 * dist.norm_sf(np.abs(z)),
               "conf_low": beta - Z975 * se, "conf_high": beta + Z975 * se}
     return RandomEffectsResult(
         spec=d.spec,
@@ -203,7 +203,7 @@ def fit_random_effects_design(d: XtDesign, components: VarianceComponents | None
         r2_overall=r2o,
         wald_chi2=wald,
         wald_df=len(slopes),
-        wald_p=float(stats.chi2.sf(wald, len(slopes))) if slopes else float("nan"),
+        wald_p=float(dist.chi2_sf(wald, len(slopes))) if slopes else float("nan"),
         rmse=float(np.sqrt(s2)),
         n_clusters=n_clusters,
         vcov_scale=float(scale),

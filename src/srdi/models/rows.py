@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from srdi.models import dist
 from srdi.sample_query import evaluate, parse_sample_query
 
 SAMPLE_FLAG = "in_sample"  # written by the panel stage (srdi.sample); rows flagged False are never used
@@ -47,12 +48,11 @@ def numeric_matrix(frame: pd.DataFrame, cols: Sequence[str], model: str) -> np.n
 def t_inference(beta: np.ndarray, cov: np.ndarray, df: int, names: Sequence[str]) -> dict[str, pd.Series]:
     """SE, t, two-sided p and 95% CI from the t distribution with `df` degrees of freedom (G-1 when clustered,
     as reghdfe; N-K otherwise), as Series indexed by the term names."""
-    from scipy import stats  # imported here: scipy.stats costs a large share of a job's start-up
 
     se = np.sqrt(np.diag(cov))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
-    crit = stats.t.ppf(0.975, df)
-    values = {"params": beta, "std_errors": se, "tstats": t, "pvalues": 2 * stats.t.sf(np.abs(t), df),
+    crit = dist.t_ppf(0.975, df)
+    values = {"params": beta, "std_errors": se, "tstats": t, "pvalues": 2 * dist.t_sf(np.abs(t), df),
               "conf_low": beta - crit * se, "conf_high": beta + crit * se}
     return {key: pd.Series(v, index=list(names), dtype=float) for key, v in values.items()}

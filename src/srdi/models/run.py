@@ -14,6 +14,8 @@ import pandas as pd
 
 from srdi.atomic import write_csv
 from srdi.clusters import MIN_CLUSTERS
+from srdi.models import draws
+from srdi.models.draws import DrawPlan
 from srdi.models.kinds import fitter_for
 from srdi.models.tidy import FLOAT_FORMAT
 from srdi.models.unobserved import NoObservationsError, diagnose
@@ -92,6 +94,7 @@ def run_models(
     entity: str,
     time: str,
     out_dir: str | os.PathLike[str],
+    plan: DrawPlan | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Fit several models on one read of the panel and write `<out_dir>/<name>.csv` for each.
 
@@ -99,17 +102,23 @@ def run_models(
     A model that fails does not stop the others: each good model's file is written (atomically), then the
     failures are raised together, so one bad new specification never costs the batch's other estimates (the
     workflow profile keeps a failed job's finished files: `keep-incomplete`).
+
+    `plan` (srdi.models.draws) splits the resampling draws across jobs: a shard plan computes one shard's
+    draws (the caller writes them; no estimates file is written), a combine plan uses the shards' draws.
     """
     panel = pd.read_parquet(panel_path)
     frames: dict[str, pd.DataFrame] = {}
     failures: list[str] = []
     for name, spec in sorted(specs.items()):
         try:
-            frame = fit_one(panel, spec, name, entity, time, int(seeds[name]), str(panel_path))
+            with draws.using(plan, name):
+                frame = fit_one(panel, spec, name, entity, time, int(seeds[name]), str(panel_path))
         except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
             logger.error("model %r failed: %s", name, exc)
             failures.append(f"model {name!r}: {exc}" if name not in str(exc) else str(exc))
             continue
+        if plan is not None and plan.shard is not None:
+            continue  # a shard's estimates use only part of the draws: only its draws are kept
         write_csv(Path(out_dir) / f"{name}.csv", frame, float_format=FLOAT_FORMAT)
         frames[name] = frame
     if failures:

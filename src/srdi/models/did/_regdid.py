@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.models import dist
+
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 
 
@@ -159,32 +161,28 @@ def check_comparisons(t: np.ndarray, g: np.ndarray) -> None:
 
 def tidy_frame(terms: Sequence[str], est: np.ndarray, se: np.ndarray, df: int | None) -> pd.DataFrame:
     """Rows with t (df given: t distribution with df degrees of freedom) or z (df None) inference, 95% CI."""
-    from scipy import stats
-
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = est / se
-    dist = stats.norm if df is None else stats.t(df)
-    crit = dist.ppf(0.975)
+    crit = dist.norm_ppf(0.975) if df is None else dist.t_ppf(0.975, df)
+    p_value = 2 * (dist.norm_sf(np.abs(stat)) if df is None else dist.t_sf(np.abs(stat), df))
     return pd.DataFrame({"term": list(terms), "estimate": est, "std_error": se, "statistic": stat,
-                         "p_value": 2 * dist.sf(np.abs(stat)), "conf_low": est - crit * se,
+                         "p_value": p_value, "conf_low": est - crit * se,
                          "conf_high": est + crit * se}, columns=list(TIDY_COLUMNS))
 
 
 def wald_test(beta: np.ndarray, cov: np.ndarray, terms: Sequence[str], df_denom: int | None) -> PretrendTest | None:
     """W = b' V⁻¹ b for H0: b = 0; F = W/q with F(q, df_denom) when df_denom is given, else chi2(q). None if q = 0."""
-    from scipy import stats
-
     q = len(terms)
     if q == 0:
         return None
     beta = np.asarray(beta, dtype=float)
     wald = float(beta @ np.linalg.pinv(np.asarray(cov, dtype=float)) @ beta)
     if df_denom is None:
-        return PretrendTest("chi2", wald, q, None, float(stats.chi2.sf(wald, q)), wald, tuple(terms))
+        return PretrendTest("chi2", wald, q, None, float(dist.chi2_sf(wald, q)), wald, tuple(terms))
     f = wald / q
-    return PretrendTest("F", f, q, int(df_denom), float(stats.f.sf(f, q, df_denom)), wald, tuple(terms))
+    return PretrendTest("F", f, q, int(df_denom), float(dist.f_sf(f, q, df_denom)), wald, tuple(terms))
 
 
 def event_term(e: int) -> str:

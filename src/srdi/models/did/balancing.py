@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import logsumexp
 
+from srdi.models import dist
 from srdi.models.did.matching import BY, matching_rows, weighted_rows
 
 EB_TOL = 1e-12  # largest constraint error, in control-SD units, at which Newton stops
@@ -231,7 +231,7 @@ def _welch(mt: float, vt: float, nt: float, mc: float, vc: float, nc: float) -> 
     se = np.sqrt(a + b)
     t = (mt - mc) / se if se > 0 else float("nan")
     df = (a + b) ** 2 / (a**2 / (nt - 1) + b**2 / (nc - 1)) if nt > 1 and nc > 1 else float("nan")
-    p = float(2 * stats.t.sf(abs(t), df)) if np.isfinite(t) and np.isfinite(df) else float("nan")
+    p = float(2 * dist.t_sf(abs(t), df)) if np.isfinite(t) and np.isfinite(df) else float("nan")
     return float(t), float(df), p
 
 

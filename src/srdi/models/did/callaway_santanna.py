@@ -25,8 +25,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from srdi.models import dist
 from srdi.models.did import cs_inference as inf
 from srdi.models.did.cohorts import validate_first_treat
 from srdi.models.did.cs_aggregate import aggregate
@@ -281,7 +281,7 @@ def callaway_santanna(
     psi = np.column_stack([cells.psi, *agg.psi])
     sums = inf.cluster_sums(psi, panel.cluster)
     se = inf.analytic_se(sums, n)
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(dist.norm_ppf(1 - alpha / 2))
     band_low = band_high = np.full(est.size, np.nan)
     crit: dict[str, float] = {}
     if bootstrap:
@@ -305,7 +305,7 @@ def callaway_santanna(
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = est / se
     table = meta.assign(estimate=est, std_error=se, statistic=statistic,
-                        p_value=2 * stats.norm.sf(np.abs(statistic)), conf_low=est - z * se, conf_high=est + z * se,
+                        p_value=2 * dist.norm_sf(np.abs(statistic)), conf_low=est - z * se, conf_high=est + z * se,
                         band_low=band_low, band_high=band_high)
     for col in ("group", "time", "event_time"):
         table[col] = table[col].astype("Int64")

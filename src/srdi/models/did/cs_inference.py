@@ -20,9 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 
-IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))  # 1.34898: IQR of a standard normal
+from srdi.models import dist
+
+IQR_NORMAL = float(dist.norm_ppf(0.75) - dist.norm_ppf(0.25))  # 1.34898: IQR of a standard normal
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def wald_test(est: np.ndarray, sums: np.ndarray, n: int, terms: list[str]) -> Wa
     if np.linalg.cond(v) > 1 / np.finfo(float).eps:
         return WaldTest(np.nan, int(a.size), np.nan, names)
     w = float(a @ np.linalg.solve(v, a))
-    return WaldTest(w, int(a.size), float(stats.chi2.sf(w, a.size)), names)
+    return WaldTest(w, int(a.size), float(dist.chi2_sf(w, a.size)), names)
 
 
 def rademacher(n_clusters: int, reps: int, seed: int) -> np.ndarray:

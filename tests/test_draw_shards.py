@@ -1,0 +1,68 @@
+"""Resampling draws split across jobs: every draw depends only on the seed and its index, never on the layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from srdi.models import draws
+from srdi.models.draws import BLOCK, DrawPlan, draw_rng, read_shards, resample, shard_indices, write_shard
+
+
+def uniform(indices: np.ndarray) -> np.ndarray:
+    """A step whose draw i is one number of draw i's own stream."""
+    return np.array([draw_rng(17, i).random() for i in indices])
+
+
+@pytest.mark.parametrize("n", [1, BLOCK - 1, BLOCK, 3 * BLOCK + 7, 1000])
+@pytest.mark.parametrize("shards", [2, 3, 7])
+def test_shards_cover_every_draw_once_in_whole_blocks(n, shards):
+    parts = [shard_indices(n, s, shards) for s in range(shards)]
+    np.testing.assert_array_equal(np.concatenate(parts), np.arange(n))
+    for part in parts[:-1]:
+        assert part.size == 0 or (part[-1] + 1) % BLOCK == 0
+
+
+def test_a_draw_does_not_depend_on_the_shard_layout(tmp_path):
+    whole = resample("u", 230, uniform)
+    assert whole.shape == (230,) and np.unique(whole).size == 230
+    for shards in (2, 3, 5):
+        files = []
+        for s in range(shards):
+            plan = DrawPlan(shard=s, shards=shards)
+            with draws.using(plan, "m"):
+                resample("u", 230, uniform)
+            files.append(tmp_path / f"{shards}_{s}.npz")
+            write_shard(files[-1], plan, shards)
+        with draws.using(read_shards(files), "m"):
+            combined = resample("u", 230, lambda idx: pytest.fail("a combine step draws nothing"))
+        np.testing.assert_array_equal(combined, whole)
+
+
+def test_missing_or_foreign_shard_files_are_refused(tmp_path):
+    files = []
+    for s, total in ((0, 3), (1, 3)):
+        plan = DrawPlan(shard=s, shards=total)
+        with draws.using(plan, "m"):
+            resample("u", 10, uniform)
+        files.append(tmp_path / f"{s}.npz")
+        write_shard(files[-1], plan, total)
+    with pytest.raises(ValueError, match=r"expected shards 0..2, got \[0, 1\]"):
+        read_shards(files)
+
+
+def test_more_shards_than_blocks_leave_empty_shards_with_the_right_row_shape(tmp_path):
+    def pairs(indices):
+        return np.stack([[draw_rng(5, i).random(), float(i)] for i in indices])
+
+    whole = resample("p", 7, pairs)
+    files = []
+    for s in range(3):
+        plan = DrawPlan(shard=s, shards=3)
+        with draws.using(plan, "m"):
+            resample("p", 7, pairs)
+        assert plan.recorded["m/p"].shape == ((7, 2) if s == 2 else (0, 2))  # one block, in the last shard
+        files.append(tmp_path / f"{s}.npz")
+        write_shard(files[-1], plan, 3)
+    with draws.using(read_shards(files), "m"):
+        np.testing.assert_array_equal(resample("p", 7, pairs), whole)

@@ -399,7 +399,8 @@ def _prepare(case: Case, templates: dict[str, Path], work: Path, outside: Path) 
 def _run(work: Path, until: str | None) -> tuple[int, str]:
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *(["--until", until] if until else [])]
     run = subprocess.run(cmd, cwd=work, capture_output=True, text=True, check=False)
-    logs = "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted((work / "results/logs").glob("*")))
+    logs = "".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in sorted((work / "results/logs").glob("*")) if p.is_file())
     return run.returncode, run.stdout + run.stderr + logs
 
 

@@ -107,9 +107,10 @@ class _Factor:
     sums are of w * column and the counts are the sums of w (weighted group means).
     """
 
-    def __init__(self, codes: np.ndarray, weights: np.ndarray | None = None) -> None:
+    def __init__(self, codes: np.ndarray, weights: np.ndarray | None = None, index: int = 0) -> None:
         self.codes = np.asarray(codes, dtype=np.int64)
         self.weights = weights
+        self.index = index  # position in the list of effects the caller gave
         n = self.codes.shape[0]
         self.levels = int(self.codes.max()) + 1 if n else 0
         counts = np.bincount(self.codes, minlength=self.levels)
@@ -129,17 +130,30 @@ class _Factor:
         col = col if self.weights is None else col * self.weights
         return np.bincount(self.codes, weights=col, minlength=self.levels)
 
-    def demean_column(self, col: np.ndarray) -> None:
-        col -= (self.sums(col) / self.counts)[self.codes]
+    def block_sums(self, a: np.ndarray) -> np.ndarray:
+        """Group sums of every column of the (N x p) block `a`: (levels x p)."""
+        return np.column_stack([self.sums(a[:, j]) for j in range(a.shape[1])]) if a.shape[1] else np.zeros(
+            (self.levels, 0)
+        )
+
+    def demean_block(self, a: np.ndarray, buf: np.ndarray) -> None:
+        means = self.block_sums(a) / self.counts[:, None]
+        for j in range(a.shape[1]):
+            subtract_gathered(a[:, j], means[:, j], self.codes, buf)
 
 
-def _columns(a: np.ndarray) -> list[np.ndarray]:
-    """Writable views of the columns of a 1-D or 2-D array (2-D: best Fortran-ordered)."""
-    return [a] if a.ndim == 1 else [a[:, j] for j in range(a.shape[1])]
+def subtract_gathered(col: np.ndarray, values: np.ndarray, codes: np.ndarray, buf: np.ndarray) -> None:
+    """col -= values[codes], through a reused buffer (no fresh N-sized temporary; codes are valid, so no checks)."""
+    np.take(values, codes, out=buf, mode="clip")
+    col -= buf
 
 
 class _TwoWay:
-    """Exact projection off two effects via the small effect's normal equations (see module docstring)."""
+    """Exact projection off two effects via the small effect's normal equations (see module docstring).
+
+    `demean_block` handles all columns of a block at once: the group sums column by column, then one
+    pass of the (big x small) cell table and one triangular solve for the whole block.
+    """
 
     DENSE_CELLS = 30_000_000  # big x small cell table kept dense up to this many cells (240 MB)
 
@@ -163,20 +177,37 @@ class _TwoWay:
         gram = np.diag(small.counts) - cross
         # one level of the small effect per connected component is grounded (its coefficient is 0)
         labels = small_components(big.codes, small.codes, big.levels, m)
+        self.n_components = int(labels.max()) + 1 if labels.size else 0
         _, first = np.unique(labels, return_index=True)
         self.free = np.setdiff1d(np.arange(m), first)
         self.chol = linalg.cho_factor(gram[np.ix_(self.free, self.free)]) if self.free.size else None
 
-    def demean_column(self, col: np.ndarray) -> None:
+    def demean_block(self, a: np.ndarray, buf: np.ndarray) -> None:
         big, small = self.big, self.small
-        mean_b = big.sums(col) / big.counts
-        rhs = small.sums(col) - self.cells.T @ mean_b
+        mean_b = big.block_sums(a) / big.counts[:, None]
+        rhs = small.block_sums(a) - self.cells.T @ mean_b
         theta = np.zeros_like(rhs)
         if self.chol is not None:
             theta[self.free] = linalg.cho_solve(self.chol, rhs[self.free])
-        alpha = mean_b - (self.cells @ theta) / big.counts
-        col -= alpha[big.codes]
-        col -= theta[small.codes]
+        alpha = mean_b - (self.cells @ theta) / big.counts[:, None]
+        for j in range(a.shape[1]):
+            subtract_gathered(a[:, j], alpha[:, j], big.codes, buf)
+            subtract_gathered(a[:, j], theta[:, j], small.codes, buf)
+
+
+def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """True if every level of `inner` lies within one level of `outer` (O(N), no sort).
+
+    A prefix of the rows is checked first, so a pair that is plainly not nested costs little.
+    """
+    if inner is outer or inner.size == 0:
+        return True
+    seen = np.empty(int(inner.max()) + 1, dtype=np.int64)
+    for stop in (min(inner.size, 1 << 16), inner.size):
+        seen[inner[:stop]] = outer[:stop]  # some outer level of each inner level; nested iff every row agrees
+        if not np.array_equal(seen[inner[:stop]], outer[:stop]):
+            return False
+    return True
 
 
 def small_components(big: np.ndarray, small: np.ndarray, n_big: int, n_small: int) -> np.ndarray:
@@ -207,6 +238,11 @@ class Absorber:
 
     `demean(a)` overwrites `a` (float64, N or N x p) with its residuals and returns it; the number
     of sweeps the last call took is `iterations` (0 for the exact paths).
+
+    An effect whose dummies are spanned by another effect's (year when industry^year is also absorbed: every
+    industry^year level lies within one year) changes no residual, so it is left out of the demeaning
+    (`redundant` lists the positions of the effects left out). The degrees of freedom are counted on all the
+    effects as given (`within.absorbed_dof`), so they do not change.
     """
 
     def __init__(
@@ -218,7 +254,13 @@ class Absorber:
         weights: np.ndarray | None = None,
     ) -> None:
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
-        self.factors = sorted((_Factor(c, self.weights) for c in codes), key=lambda f: f.levels, reverse=True)
+        ranked = sorted(range(len(codes)), key=lambda g: -_levels(codes[g]))  # stable: ties keep the given order
+        kept: list[int] = []
+        for g in ranked:  # only an effect with at least as many levels can be nested in this one
+            if not any(is_nested(np.asarray(codes[h]), np.asarray(codes[g])) for h in kept):
+                kept.append(g)
+        self.redundant = tuple(sorted(set(range(len(codes))) - set(kept)))
+        self.factors = [_Factor(codes[g], self.weights, index=g) for g in kept]
         self.tol, self.maxiter = tol, maxiter
         self.iterations = 0
         self.pair: _TwoWay | None = None
@@ -234,41 +276,53 @@ class Absorber:
     def exact(self) -> bool:
         return len(self.factors) <= 1 or (self.pair is not None and not self.rest)
 
-    def _sweep(self, col: np.ndarray) -> None:
+    @property
+    def pair_components(self) -> dict[tuple[int, int], int]:
+        """Connected components of the exactly solved pair, keyed by the pair's positions in `codes` (sorted):
+        what `within.absorbed_dof` needs for the same pair, so it is not computed twice."""
+        if self.pair is None:
+            return {}
+        key = tuple(sorted((self.pair.big.index, self.pair.small.index)))
+        return {key: self.pair.n_components}
+
+    def _sweep(self, a: np.ndarray, buf: np.ndarray) -> None:
         if self.pair is not None:
-            self.pair.demean_column(col)
+            self.pair.demean_block(a, buf)
         for f in self.rest:
-            f.demean_column(col)
+            f.demean_block(a, buf)
 
     def demean(self, a: np.ndarray) -> np.ndarray:
         if a.dtype != np.float64:
             raise TypeError("Absorber.demean works in place on float64 arrays")
         self.iterations = 0
+        block = a[:, None] if a.ndim == 1 else a
         if not self.factors:
-            for col in _columns(a):
+            for j in range(block.shape[1]):
+                col = block[:, j]
                 col -= col.mean() if self.weights is None else np.average(col, weights=self.weights)
             return a
-        for col in _columns(a):
-            if self.exact:
-                self._sweep(col)
-            else:
-                self._iterate(col)  # each column converges at its own pace
+        buf = np.empty(block.shape[0])
+        if self.exact:
+            self._sweep(block, buf)
+            return a
+        for j in range(block.shape[1]):
+            self._iterate(block[:, j : j + 1], buf)  # each column converges at its own pace
         return a
 
-    def _iterate(self, x: np.ndarray) -> None:
-        """Alternating projections on one column with Irons-Tuck acceleration (fixest's scheme)."""
+    def _iterate(self, x: np.ndarray, buf: np.ndarray) -> None:
+        """Alternating projections on one column (N x 1) with Irons-Tuck acceleration (fixest's scheme)."""
         scale = max(float(np.abs(x).max()), np.finfo(float).tiny)
         limit = self.tol * scale
         it = 0
         while it < self.maxiter:
-            gx = x.copy()
-            self._sweep(gx)
+            gx = x.copy(order="F")
+            self._sweep(gx, buf)
             it += 1
             if np.abs(gx - x).max() <= limit:
                 x[:] = gx
                 break
-            ggx = gx.copy()
-            self._sweep(ggx)
+            ggx = gx.copy(order="F")
+            self._sweep(ggx, buf)
             it += 1
             delta_g = ggx - gx
             if np.abs(delta_g).max() <= limit:
@@ -286,6 +340,10 @@ class Absorber:
                 stacklevel=3,
             )
         self.iterations = max(self.iterations, it)
+
+
+def _levels(codes: np.ndarray) -> int:
+    return int(np.max(codes)) + 1 if len(codes) else 0
 
 
 def demean(

@@ -155,29 +155,28 @@ class _TwoWay:
     pass of the (big x small) cell table and one triangular solve for the whole block.
     """
 
-    DENSE_CELLS = 30_000_000  # big x small cell table kept dense up to this many cells (240 MB)
+    DENSE_CELLS = 30_000_000  # big x small cell table kept dense up to this many cells (240 MB) ...
+    DENSE_FILL = 4  # ... and at most this many times the rows (else it is mostly zeros: sparse)
 
     def __init__(self, big: _Factor, small: _Factor) -> None:
         self.big, self.small = big, small
-        m = small.levels
+        m, n = small.levels, big.codes.shape[0]
         w = big.weights
-        if big.levels * m <= self.DENSE_CELLS:
+        # one level of the small effect per connected component is grounded (its coefficient is 0)
+        labels = small_components(big.codes, small.codes, big.levels, m)
+        self.n_components = int(labels.max()) + 1 if labels.size else 0
+        if big.levels * m <= min(self.DENSE_CELLS, self.DENSE_FILL * max(n, 1)):  # firm x year
             cells = np.bincount(big.codes * m + small.codes, weights=w, minlength=big.levels * m).reshape(big.levels, m)
             self.cells: np.ndarray | sparse.csr_array = cells.astype(float)
             scaled = self.cells / np.sqrt(big.counts)[:, None]
             cross = scaled.T @ scaled
-        else:
-            cells_sp = sparse.csr_array(
-                (np.ones(big.codes.shape[0]) if w is None else w, (big.codes, small.codes)), shape=(big.levels, m)
-            )
+        else:  # firm x industry^year: few of the cells are observed
+            ones = np.ones(n) if w is None else w
+            cells_sp = sparse.csr_array((ones, (big.codes, small.codes)), shape=(big.levels, m))
             cells_sp.sum_duplicates()
             self.cells = cells_sp
-            scaled_sp = sparse.diags_array(1.0 / np.sqrt(big.counts)) @ cells_sp
-            cross = np.asarray((scaled_sp.T @ scaled_sp).todense())
+            cross = _cross_by_component(cells_sp, big.counts, labels)
         gram = np.diag(small.counts) - cross
-        # one level of the small effect per connected component is grounded (its coefficient is 0)
-        labels = small_components(big.codes, small.codes, big.levels, m)
-        self.n_components = int(labels.max()) + 1 if labels.size else 0
         _, first = np.unique(labels, return_index=True)
         self.free = np.setdiff1d(np.arange(m), first)
         self.chol = linalg.cho_factor(gram[np.ix_(self.free, self.free)]) if self.free.size else None
@@ -193,6 +192,42 @@ class _TwoWay:
         for j in range(a.shape[1]):
             subtract_gathered(a[:, j], alpha[:, j], big.codes, buf)
             subtract_gathered(a[:, j], theta[:, j], small.codes, buf)
+
+
+def _cross_by_component(cells: sparse.csr_array, counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """C' diag(1/counts) C for the sparse (big x small) cell table C, whose small levels fall in components `labels`.
+
+    C' D⁻¹ C is block diagonal by component. When the components are small (industry^year with firms that keep
+    their industry: one component per industry), each block is a dense product of that component's rows, which
+    costs (big levels) x (largest component)² flops; otherwise, or when that is not cheaper than the sparse
+    product's sum over big levels of (cells per level)², scipy's sparse product.
+    """
+    n_big, m = cells.shape
+    comp_size = np.bincount(labels)
+    width = int(comp_size.max()) if m else 0
+    per_row = np.diff(cells.indptr).astype(np.float64)
+    if not (n_big * width <= _TwoWay.DENSE_CELLS and n_big * width**2 <= 30 * float(per_row @ per_row)):
+        scaled = sparse.diags_array(1.0 / np.sqrt(counts)) @ cells
+        return np.asarray((scaled.T @ scaled).todense())
+    # position of each small level within its component (levels in order), and each big level's component
+    order = np.argsort(labels, kind="stable")
+    starts = np.cumsum(comp_size) - comp_size  # component k's small levels are order[starts[k]:starts[k] + size]
+    local = np.empty(m, dtype=np.int64)
+    local[order] = np.arange(m) - np.repeat(starts, comp_size)
+    rows = np.repeat(np.arange(n_big), per_row.astype(np.int64))
+    comp_of_big = np.empty(n_big, dtype=np.int64)
+    comp_of_big[rows] = labels[cells.indices]
+    table = np.zeros((n_big, width))
+    table[rows, local[cells.indices]] = cells.data / np.sqrt(counts[rows])
+    by_comp = np.argsort(comp_of_big, kind="stable")
+    table = table[by_comp]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(comp_of_big, minlength=comp_size.size))])
+    cross = np.zeros((m, m))
+    for k, size in enumerate(comp_size):
+        block = table[bounds[k] : bounds[k + 1], :size]
+        members = order[starts[k] : starts[k] + size]
+        cross[np.ix_(members, members)] = block.T @ block
+    return cross
 
 
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.blas_threads import limit_blas
 from srdi.clusters import MIN_CLUSTERS
 from srdi.models.hdfe import Absorber
 from srdi.models.moderation import estimation_rows, fe_codes, panel_spec
@@ -163,6 +164,7 @@ def _firm_labels(pooled: pd.DataFrame, hs: HeterogeneitySpec, entity: str) -> pd
     return pooled.groupby(entity)[hs.group_by].first()
 
 
+@limit_blas()
 def permutation_test(
     rows: pd.DataFrame, hs: HeterogeneitySpec, a: Any, b: Any, entity: str, time: str, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, int]:

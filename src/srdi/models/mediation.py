@@ -31,6 +31,7 @@ from linearmodels import PanelOLS
 from linearmodels.panel.utility import AbsorbingEffectWarning
 from scipy import stats
 
+from srdi.blas_threads import limit_blas
 from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplicate_clusters, percentile_ci
 from srdi.models.mediation_timing import Timing, lag_label, parse_timing, shifted_columns
 from srdi.models.panel import PanelResult, fit_panel
@@ -323,6 +324,7 @@ def bootstrap_refit(data: MediationData, counts: np.ndarray, engine: str = "fit_
     return out
 
 
+@limit_blas()
 def fit_mediation(
     df: pd.DataFrame, spec: MediationSpec | Mapping[str, Any], entity: str, time: str, name: str = "model",
     seed: int = 0,

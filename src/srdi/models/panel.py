@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from srdi.blas_threads import limit_blas
 from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
 from srdi.models.rows import sample_mask, t_inference
@@ -180,6 +181,7 @@ def _no_rows_error(
     return no_rows_error(spec.name, sample_mask(df, spec.name, spec.sample), needed, df[[entity, time]], spec.sample)
 
 
+@limit_blas()
 def fit_panel(
     df: pd.DataFrame, spec: ModelSpec | Mapping[str, Any], entity: str, time: str, name: str = "model"
 ) -> PanelResult:

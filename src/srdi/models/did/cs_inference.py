@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, stats
 
+from srdi.blas_threads import limit_blas
+
 IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))  # 1.34898: IQR of a standard normal
 
 
@@ -84,6 +86,7 @@ class Bootstrap:
     se: np.ndarray  # IQR-based bootstrap SE per column (NaN for degenerate columns)
 
 
+@limit_blas()
 def multiplier_bootstrap(sums: np.ndarray, n: int, reps: int, seed: int) -> Bootstrap:
     """Multiplier bootstrap draws of all K estimates at once and their IQR-based SEs."""
     draws = rademacher(sums.shape[0], reps, seed) @ sums / n

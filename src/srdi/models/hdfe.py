@@ -15,15 +15,22 @@ Frisch-Waugh-Lovell within transformation). Building those dummies densely costs
   (diag(n_s) - C' diag(1/n_b) C) θ = S_s'a - C' (S_b'a / n_b), C the F x m cell counts, and
   α = (S_b'a - C θ) / n_b. The system is singular once per connected component of the bipartite
   (b, s) graph, so one level of s per component is fixed at 0 and the rest solved by Cholesky;
-  the residual does not depend on that choice. Cost: two group sums and one gather per column.
+  the residual does not depend on that choice. Cost: two group sums and two gathers per column.
+* an effect whose dummies are spanned by another effect's (it is nested: year next to industry^year, where every
+  industry-year cell lies in one year) is left out first: the projection, so every residual, is the same
+  (`Absorber.redundant`). firm + year + industry^year is then the exact two-way firm + industry^year. Degrees of
+  freedom are counted elsewhere (`within.absorbed_dof`) on the effects as written, so they do not change;
 * anything else: the method of alternating projections (block Gauss-Seidel: subtract the group means
   of each effect in turn, the first two effects taken together by the exact step above when it
   applies), accelerated by Irons-Tuck extrapolation every third sweep as fixest does, until the
   largest change of any element, relative to the column's largest absolute value, is below `tol`
   (default 1e-12; reghdfe's default is 1e-8, fixest's 1e-6).
 
-Group sums go through a sparse (levels x N) indicator (one pass over all columns at once), which
-is faster than `np.bincount` column by column; nothing of size N x levels is ever formed.
+Group sums go through a sparse (levels x N) indicator when the codes are sorted (a panel sorted by firm),
+`np.bincount` otherwise; nothing of size N x levels is ever formed. The exact two-way step is batched over the
+columns: the (big x small) cell table is read once and the small system solved once for all of them, and the
+gathers write into one reused N-sized buffer. The cell table is dense when it is nearly full (firm x year) and
+sparse otherwise (firm x industry^year), where C' diag(1/n_b) C is computed per connected component.
 """
 
 from __future__ import annotations

@@ -258,25 +258,25 @@ def test_nested_effect_left_out_of_the_demeaning_changes_nothing():
 
 
 @pytest.mark.parametrize("switching", [False, True])
-def test_cell_cross_product_by_component_equals_the_dense_product(switching):
-    """C' diag(1/n_firm) C for firm x industry^year: per industry (firms keep their industry) and sparse (they do
-    not, one big component) both equal the product of the dense cell table."""
-    from scipy import sparse
-
-    from srdi.models.hdfe import _cross_by_component, small_components
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cell_blocks_equal_the_dense_cell_table(switching, weighted):
+    """The firm x industry^year cell table C as dense blocks per component (firms keep their industry: one block per
+    industry; they switch: one block) and as a sparse matrix gives C'D⁻¹C, C'x and C theta of the dense table."""
+    from srdi.models.hdfe import _CellBlocks, _Factor, _SparseCells, small_components
 
     rng = np.random.default_rng(4)
     n, n_firms = 3000, 400
     firm = dense_codes(rng.integers(0, n_firms, n))
     industry = rng.integers(0, 6, n) if switching else rng.integers(0, 6, n_firms)[firm]
     cell = interact([dense_codes(industry), dense_codes(rng.integers(0, 9, n))])
-    w = rng.random(n) + 0.5
-    n_f, m = int(firm.max()) + 1, int(cell.max()) + 1
-    cells = sparse.csr_array((w, (firm, cell)), shape=(n_f, m))
-    cells.sum_duplicates()
-    counts = np.bincount(firm, weights=w)
-    labels = small_components(firm, cell, n_f, m)
+    w = rng.random(n) + 0.5 if weighted else None
+    big, small = _Factor(firm, w), _Factor(cell, w)
+    labels = small_components(firm, cell, big.levels, small.levels)
     assert (labels.max() + 1 == 1) == switching
-    table = cells.toarray()
-    np.testing.assert_allclose(_cross_by_component(cells, counts, labels), table.T @ (table / counts[:, None]),
-                               rtol=1e-12, atol=1e-12)
+    table = np.zeros((big.levels, small.levels))
+    np.add.at(table, (firm, cell), 1.0 if w is None else w)
+    x, theta = rng.normal(size=(big.levels, 3)), rng.normal(size=(small.levels, 3))
+    for cells in (_CellBlocks(big, small, labels, int(np.bincount(labels).max())), _SparseCells(big, small)):
+        np.testing.assert_allclose(cells.cross(), table.T @ (table / big.counts[:, None]), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(cells.t_dot(x), table.T @ x, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(cells.dot(theta), table @ theta, rtol=1e-12, atol=1e-12)

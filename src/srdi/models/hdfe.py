@@ -36,7 +36,7 @@ sparse otherwise (firm x industry^year), where C' diag(1/n_b) C is computed per 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -155,6 +155,97 @@ def subtract_gathered(col: np.ndarray, values: np.ndarray, codes: np.ndarray, bu
     col -= buf
 
 
+class _CellBlocks:
+    """The (big x small) cell table C as dense blocks, one per connected component of the (big, small) graph.
+
+    Big and small levels of different components share no cell, so C is block diagonal once both are ordered by
+    component: firm x year (one component) is one dense F x T table; firm x industry^year with firms that keep
+    their industry is one F_k x T block per industry (a dense F x m table would be mostly zeros). Built in one
+    `np.bincount` over the rows; C'x, C x and C' diag(1/n_b) C are a loop of dense products over the blocks.
+    """
+
+    MAX_BLOCKS = 1_000  # beyond this many components the Python loop over blocks costs more than sparse products
+
+    def __init__(self, big: _Factor, small: _Factor, labels: np.ndarray, width: int) -> None:
+        sizes = np.bincount(labels)
+        self.order_small = np.argsort(labels, kind="stable")  # component k's levels: order_small[starts[k]:...]
+        self.small_bounds = np.concatenate([[0], np.cumsum(sizes)])
+        local = np.empty(small.levels, dtype=np.int64)
+        local[self.order_small] = np.arange(small.levels) - np.repeat(self.small_bounds[:-1], sizes)
+        self.identity = sizes.size == 1  # one component: both orders are the identity
+        if self.identity:
+            self.order_big = np.arange(big.levels)
+            self.big_bounds = np.array([0, big.levels])
+            flat = big.codes * width + small.codes
+        else:
+            comp_of_big = np.empty(big.levels, dtype=np.int64)
+            if big.indicator is not None:  # sorted codes: the first row of each big level is enough
+                comp_of_big[:] = labels[small.codes[big.indicator.indptr[:-1]]]
+            else:
+                comp_of_big[big.codes] = labels[small.codes]
+            self.order_big = np.argsort(comp_of_big, kind="stable")
+            self.big_bounds = np.concatenate([[0], np.cumsum(np.bincount(comp_of_big, minlength=sizes.size))])
+            offset = np.empty(big.levels, dtype=np.int64)  # start of each big level's row in the block-ordered table
+            offset[self.order_big] = np.arange(big.levels) * width
+            flat = offset[big.codes]
+            flat += local[small.codes]
+        self.table = np.bincount(flat, weights=big.weights, minlength=big.levels * width).reshape(big.levels, width)
+        self.counts = big.counts if self.identity else big.counts[self.order_big]  # n_b in block order
+        self.levels = small.levels
+
+    def _blocks(self) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        for k in range(self.small_bounds.size - 1):
+            lo, hi = self.small_bounds[k], self.small_bounds[k + 1]
+            rows = slice(self.big_bounds[k], self.big_bounds[k + 1])
+            yield rows, self.order_small[lo:hi], self.table[rows, : hi - lo]
+
+    def cross(self) -> np.ndarray:
+        """C' diag(1/n_b) C (small x small)."""
+        out = np.zeros((self.levels, self.levels))
+        for rows, members, block in self._blocks():
+            out[np.ix_(members, members)] = block.T @ (block / self.counts[rows, None])
+        return out
+
+    def t_dot(self, x: np.ndarray) -> np.ndarray:
+        """C' x for x (big levels x p)."""
+        x = x if self.identity else x[self.order_big]
+        out = np.zeros((self.levels, x.shape[1]))
+        for rows, members, block in self._blocks():
+            out[members] = block.T @ x[rows]
+        return out
+
+    def dot(self, theta: np.ndarray) -> np.ndarray:
+        """C theta for theta (small levels x p), rows in big-level order."""
+        sorted_out = np.empty((self.table.shape[0], theta.shape[1]))
+        for rows, members, block in self._blocks():
+            sorted_out[rows] = block @ theta[members]
+        if self.identity:
+            return sorted_out
+        out = np.empty_like(sorted_out)
+        out[self.order_big] = sorted_out
+        return out
+
+
+class _SparseCells:
+    """The (big x small) cell table C as a sparse matrix: when it is neither nearly full nor in small blocks."""
+
+    def __init__(self, big: _Factor, small: _Factor) -> None:
+        ones = np.ones(big.codes.shape[0]) if big.weights is None else big.weights
+        self.cells = sparse.csr_array((ones, (big.codes, small.codes)), shape=(big.levels, small.levels))
+        self.cells.sum_duplicates()
+        self.counts = big.counts
+
+    def cross(self) -> np.ndarray:
+        scaled = sparse.diags_array(1.0 / np.sqrt(self.counts)) @ self.cells
+        return np.asarray((scaled.T @ scaled).todense())
+
+    def t_dot(self, x: np.ndarray) -> np.ndarray:
+        return self.cells.T @ x
+
+    def dot(self, theta: np.ndarray) -> np.ndarray:
+        return self.cells @ theta
+
+
 class _TwoWay:
     """Exact projection off two effects via the small effect's normal equations (see module docstring).
 
@@ -162,28 +253,22 @@ class _TwoWay:
     pass of the (big x small) cell table and one triangular solve for the whole block.
     """
 
-    DENSE_CELLS = 30_000_000  # big x small cell table kept dense up to this many cells (240 MB) ...
-    DENSE_FILL = 4  # ... and at most this many times the rows (else it is mostly zeros: sparse)
+    DENSE_CELLS = 30_000_000  # cell blocks kept dense up to this many cells (240 MB) ...
+    DENSE_FILL = 4  # ... and at most this many times the rows (else they are mostly zeros: sparse)
 
     def __init__(self, big: _Factor, small: _Factor) -> None:
         self.big, self.small = big, small
         m, n = small.levels, big.codes.shape[0]
-        w = big.weights
         # one level of the small effect per connected component is grounded (its coefficient is 0)
         labels = small_components(big.codes, small.codes, big.levels, m)
         self.n_components = int(labels.max()) + 1 if labels.size else 0
-        if big.levels * m <= min(self.DENSE_CELLS, self.DENSE_FILL * max(n, 1)):  # firm x year
-            cells = np.bincount(big.codes * m + small.codes, weights=w, minlength=big.levels * m).reshape(big.levels, m)
-            self.cells: np.ndarray | sparse.csr_array = cells.astype(float)
-            scaled = self.cells / np.sqrt(big.counts)[:, None]
-            cross = scaled.T @ scaled
-        else:  # firm x industry^year: few of the cells are observed
-            ones = np.ones(n) if w is None else w
-            cells_sp = sparse.csr_array((ones, (big.codes, small.codes)), shape=(big.levels, m))
-            cells_sp.sum_duplicates()
-            self.cells = cells_sp
-            cross = _cross_by_component(cells_sp, big.counts, labels)
-        gram = np.diag(small.counts) - cross
+        width = int(np.bincount(labels).max()) if m else 0
+        dense = big.levels * width <= min(self.DENSE_CELLS, self.DENSE_FILL * max(n, 1))
+        if dense and self.n_components <= _CellBlocks.MAX_BLOCKS:
+            self.cells: _CellBlocks | _SparseCells = _CellBlocks(big, small, labels, width)
+        else:
+            self.cells = _SparseCells(big, small)
+        gram = np.diag(small.counts) - self.cells.cross()
         _, first = np.unique(labels, return_index=True)
         self.free = np.setdiff1d(np.arange(m), first)
         self.chol = linalg.cho_factor(gram[np.ix_(self.free, self.free)]) if self.free.size else None
@@ -191,50 +276,14 @@ class _TwoWay:
     def demean_block(self, a: np.ndarray, buf: np.ndarray) -> None:
         big, small = self.big, self.small
         mean_b = big.block_sums(a) / big.counts[:, None]
-        rhs = small.block_sums(a) - self.cells.T @ mean_b
+        rhs = small.block_sums(a) - self.cells.t_dot(mean_b)
         theta = np.zeros_like(rhs)
         if self.chol is not None:
             theta[self.free] = linalg.cho_solve(self.chol, rhs[self.free])
-        alpha = mean_b - (self.cells @ theta) / big.counts[:, None]
+        alpha = mean_b - self.cells.dot(theta) / big.counts[:, None]
         for j in range(a.shape[1]):
             subtract_gathered(a[:, j], alpha[:, j], big.codes, buf)
             subtract_gathered(a[:, j], theta[:, j], small.codes, buf)
-
-
-def _cross_by_component(cells: sparse.csr_array, counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """C' diag(1/counts) C for the sparse (big x small) cell table C, whose small levels fall in components `labels`.
-
-    C' D⁻¹ C is block diagonal by component. When the components are small (industry^year with firms that keep
-    their industry: one component per industry), each block is a dense product of that component's rows, which
-    costs (big levels) x (largest component)² flops; otherwise, or when that is not cheaper than the sparse
-    product's sum over big levels of (cells per level)², scipy's sparse product.
-    """
-    n_big, m = cells.shape
-    comp_size = np.bincount(labels)
-    width = int(comp_size.max()) if m else 0
-    per_row = np.diff(cells.indptr).astype(np.float64)
-    if not (n_big * width <= _TwoWay.DENSE_CELLS and n_big * width**2 <= 30 * float(per_row @ per_row)):
-        scaled = sparse.diags_array(1.0 / np.sqrt(counts)) @ cells
-        return np.asarray((scaled.T @ scaled).todense())
-    # position of each small level within its component (levels in order), and each big level's component
-    order = np.argsort(labels, kind="stable")
-    starts = np.cumsum(comp_size) - comp_size  # component k's small levels are order[starts[k]:starts[k] + size]
-    local = np.empty(m, dtype=np.int64)
-    local[order] = np.arange(m) - np.repeat(starts, comp_size)
-    rows = np.repeat(np.arange(n_big), per_row.astype(np.int64))
-    comp_of_big = np.empty(n_big, dtype=np.int64)
-    comp_of_big[rows] = labels[cells.indices]
-    table = np.zeros((n_big, width))
-    table[rows, local[cells.indices]] = cells.data / np.sqrt(counts[rows])
-    by_comp = np.argsort(comp_of_big, kind="stable")
-    table = table[by_comp]
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(comp_of_big, minlength=comp_size.size))])
-    cross = np.zeros((m, m))
-    for k, size in enumerate(comp_size):
-        block = table[bounds[k] : bounds[k + 1], :size]
-        members = order[starts[k] : starts[k] + size]
-        cross[np.ix_(members, members)] = block.T @ block
-    return cross
 
 
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
@@ -258,11 +307,23 @@ def small_components(big: np.ndarray, small: np.ndarray, n_big: int, n_small: in
     Every big level touches some small level, so the components are those of the small levels linked
     through a shared big level; linking each small level to the smallest one of each of its big
     levels (a star per big level) keeps that connectivity with at most n_small^2 distinct edges.
+    When both sides are small (year x industry^year) the graph of the observed pairs is used directly.
     """
     if n_small == 0:
         return np.zeros(0, dtype=np.int64)
-    hub = np.full(n_big, n_small, dtype=np.int64)
-    np.minimum.at(hub, big, small)
+    if n_big * n_small <= 1 << 22:  # both small: one count of the pairs, no per-row minimum
+        pairs = np.bincount(big * n_small + small, minlength=n_big * n_small).reshape(n_big, n_small) > 0
+        graph = sparse.block_array([[None, sparse.coo_array(pairs)], [sparse.coo_array(pairs.T), None]])
+        _, labels = connected_components(graph, directed=False)
+        return dense_codes(labels[n_big:])  # components numbered in order of the small levels, as below
+    starts = None
+    if n_big and bool(np.all(big[1:] >= big[:-1])):  # sorted (a panel sorted by firm): minimum per run of rows
+        starts = np.flatnonzero(np.concatenate([[True], big[1:] != big[:-1]]))
+    if starts is not None and starts.size == n_big and big[0] == 0:  # every level present, in order
+        hub = np.minimum.reduceat(small, starts)
+    else:
+        hub = np.full(n_big, n_small, dtype=np.int64)
+        np.minimum.at(hub, big, small)
     if n_small <= 4096:
         edges = np.bincount(small * n_small + hub[big], minlength=n_small * n_small).reshape(n_small, n_small)
         graph = sparse.coo_array(edges > 0)

@@ -210,7 +210,10 @@ def fit_panel(
         return column(col).to_numpy()[rows]
 
     fe_keys = ["^".join(parts) for parts in spec.fe_columns(entity, time)]
-    fe_codes = [interact([codes_of(values(c)) for c in key.split("^")]) for key in fe_keys]
+    by_column: dict[str, np.ndarray] = {}  # year in both "year" and "industry^year": coded once
+    for c in dict.fromkeys(c for key in fe_keys for c in key.split("^")):
+        by_column[c] = codes_of(values(c))
+    fe_codes = [interact([by_column[c] for c in key.split("^")]) for key in fe_keys]
     n_singletons = 0
     if fe_codes:
         keep = singleton_mask(fe_codes)

@@ -312,8 +312,9 @@ def small_components(big: np.ndarray, small: np.ndarray, n_big: int, n_small: in
     if n_small == 0:
         return np.zeros(0, dtype=np.int64)
     if n_big * n_small <= 1 << 22:  # both small: one count of the pairs, no per-row minimum
-        pairs = np.bincount(big * n_small + small, minlength=n_big * n_small).reshape(n_big, n_small) > 0
-        graph = sparse.block_array([[None, sparse.coo_array(pairs)], [sparse.coo_array(pairs.T), None]])
+        seen = np.flatnonzero(np.bincount(big * n_small + small, minlength=n_big * n_small))
+        nodes = n_big + n_small  # big levels, then small levels; one edge per observed pair
+        graph = sparse.coo_array((np.ones(seen.size), (seen // n_small, n_big + seen % n_small)), shape=(nodes, nodes))
         _, labels = connected_components(graph, directed=False)
         return dense_codes(labels[n_big:])  # components numbered in order of the small levels, as below
     starts = None

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf
 import pytest
 import statsmodels.api as sm
 from linearmodels import PanelOLS
@@ -217,3 +218,65 @@ def test_row_order_does_not_matter():
         b = fit_panel(shuffled, spec(fe), "firm", "year")
         np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
         np.testing.assert_allclose(a.std_errors.to_numpy(), b.std_errors.to_numpy(), rtol=1e-9)
+
+
+def test_nested_effect_left_out_of_the_demeaning_changes_nothing():
+    """year is nested in industry^year (each industry-year cell lies in one year): the engine leaves it out of the
+    demeaning, and the fit equals one that keeps it (pyfixest demeans on all three effects) in coefficients and SEs;
+    the degrees of freedom are still counted on all the effects as written, as reghdfe does."""
+    d = panel(seed=12)
+    firm, year = dense_codes(d["firm"]), dense_codes(d["year"])
+    codes = [firm, year, interact([dense_codes(d["industry"]), year])]
+    assert Absorber(codes).redundant == (1,)  # year
+    assert Absorber([codes[0], codes[2]]).redundant == ()
+    clustered = {"type": "cluster", "by": ["firm"]}
+    res = fit_panel(d, spec(["entity", "time", "industry^year"], vcov=clustered), "firm", "year")
+    ref = pf.feols("y ~ x1 + x2 + x3 | firm + year + industry^year", data=d, vcov={"CRV1": "firm"}, fixef_tol=1e-12)
+    np.testing.assert_allclose(res.params[TERMS].to_numpy(), ref.coef()[TERMS].to_numpy(), rtol=1e-10, atol=1e-12)
+    # degrees of freedom, counted independently: firm is nested in the firm clusters (not counted), and the year
+    # dummies are spanned by the industry^year dummies, so the absorbed parameters are the industry-year cells
+    n_cells = len(d[["industry", "year"]].drop_duplicates())
+    n_years, n, k = d["year"].nunique(), len(d), len(TERMS)
+    assert res.df_a == n_cells
+    assert res.k_total == k + n_cells
+    # pyfixest counts every level of year and of industry^year but one (its K is larger by n_years - 1); with
+    # that count undone, the SEs agree
+    expected = ref.se()[TERMS].to_numpy() * np.sqrt((n - k - n_years - n_cells + 1) / (n - k - n_cells))
+    np.testing.assert_allclose(res.std_errors[TERMS].to_numpy(), expected, rtol=1e-8)
+    # and, clustered by firm, the same model written without the nested effect gives the same numbers
+    short = fit_panel(d, spec(["entity", "industry^year"], vcov=clustered), "firm", "year")
+    np.testing.assert_allclose(res.params.to_numpy(), short.params.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), short.std_errors.to_numpy(), rtol=1e-10)
+    assert (res.df_a, res.df_resid, res.k_total) == (short.df_a, short.df_resid, short.k_total)
+    # without clusters the count is reghdfe's pairwise one on the effects as written, as before the engine left
+    # year out: firm 150, year T - 1 (one firm-year component), industry^year less the larger of its components
+    # with firm (8 industries: firms keep theirs) and with year (T): the year levels are counted, conservatively
+    robust = fit_panel(d, spec(["entity", "time", "industry^year"], vcov={"type": "robust"}), "firm", "year")
+    n_firms = d["firm"].nunique()
+    assert robust.df_a == n_firms + (n_years - 1) + (n_cells - max(d["industry"].nunique(), n_years))
+    assert res.df_r_used == n - k - robust.df_a
+
+
+@pytest.mark.parametrize("switching", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cell_blocks_equal_the_dense_cell_table(switching, weighted):
+    """The firm x industry^year cell table C as dense blocks per component (firms keep their industry: one block per
+    industry; they switch: one block) and as a sparse matrix gives C'D⁻¹C, C'x and C theta of the dense table."""
+    from srdi.models.hdfe import _CellBlocks, _Factor, _SparseCells, small_components
+
+    rng = np.random.default_rng(4)
+    n, n_firms = 3000, 400
+    firm = dense_codes(rng.integers(0, n_firms, n))
+    industry = rng.integers(0, 6, n) if switching else rng.integers(0, 6, n_firms)[firm]
+    cell = interact([dense_codes(industry), dense_codes(rng.integers(0, 9, n))])
+    w = rng.random(n) + 0.5 if weighted else None
+    big, small = _Factor(firm, w), _Factor(cell, w)
+    labels = small_components(firm, cell, big.levels, small.levels)
+    assert (labels.max() + 1 == 1) == switching
+    table = np.zeros((big.levels, small.levels))
+    np.add.at(table, (firm, cell), 1.0 if w is None else w)
+    x, theta = rng.normal(size=(big.levels, 3)), rng.normal(size=(small.levels, 3))
+    for cells in (_CellBlocks(big, small, labels, int(np.bincount(labels).max())), _SparseCells(big, small)):
+        np.testing.assert_allclose(cells.cross(), table.T @ (table / big.counts[:, None]), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(cells.t_dot(x), table.T @ x, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(cells.dot(theta), table @ theta, rtol=1e-12, atol=1e-12)

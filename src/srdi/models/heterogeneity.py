@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.blas_threads import limit_blas
 from srdi.clusters import MIN_CLUSTERS
 from srdi.models.draws import draw_rng, resample
 from srdi.models.hdfe import Absorber
@@ -188,6 +189,7 @@ def _firm_labels(pooled: pd.DataFrame, hs: HeterogeneitySpec, entity: str) -> pd
     return pooled.groupby(entity)[hs.group_by].first()
 
 
+@limit_blas()
 def permutation_test(
     rows: pd.DataFrame, hs: HeterogeneitySpec, a: Any, b: Any, entity: str, time: str, seed: int, pair: int = 0
 ) -> tuple[np.ndarray, np.ndarray, int]:

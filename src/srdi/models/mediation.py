@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.blas_threads import limit_blas
 from srdi.models import dist
 from srdi.models.bootstrap import Z_CRIT, WeightedFE, bc_ci, draw_counts, duplicate_clusters, percentile_ci
 from srdi.models.draws import resample
@@ -325,6 +326,7 @@ def bootstrap_refit(data: MediationData, counts: np.ndarray, engine: str = "fit_
     return out
 
 
+@limit_blas()
 def fit_mediation(
     df: pd.DataFrame, spec: MediationSpec | Mapping[str, Any], entity: str, time: str, name: str = "model",
     seed: int = 0,

@@ -38,12 +38,13 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from srdi.blas_threads import limit_blas
 from srdi.models.hdfe import Absorber, interact
 from srdi.models.lags import lag_by_time
 from srdi.models.rows import sample_mask, t_inference
 from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.unobserved import no_rows_error
-from srdi.models.vcov import compute_vcov, cov_with_constant
+from srdi.models.vcov import compute_vcov, cov_with_constant, score_meat
 from srdi.models.within import absorbed_dof, codes_of, singleton_mask
 
 CONS = "_cons"  # Stata's name for the constant's row
@@ -104,15 +105,16 @@ def _independent_columns(xd: np.ndarray, x_raw: np.ndarray) -> list[int]:
     return _independent_by_scale(xd, np.linalg.norm(x_raw, axis=0))
 
 
-def _independent_by_scale(xd: np.ndarray, scales: np.ndarray) -> list[int]:
-    """As `_independent_columns`, given the raw columns' norms (so the raw matrix need not be kept).
+def _independent_by_scale(xd: np.ndarray, scales: np.ndarray, gram: np.ndarray | None = None) -> list[int]:
+    """As `_independent_columns`, given the raw columns' norms (so the raw matrix need not be kept) and,
+    optionally, X̃'X̃ (`gram`) when the caller has it already.
 
     Fast path: sequential residual norms from the Gram matrix (Cholesky). It decides only when every
     column is far from the threshold (residual above 1e-6 of its raw norm and 1e-4 of its demeaned
     norm, where Gram rounding errors are orders of magnitude too small to matter); otherwise the
     exact Gram-Schmidt below decides, as before.
     """
-    gram = xd.T @ xd
+    gram = xd.T @ xd if gram is None else gram
     k = gram.shape[0]
     clear = k > 0
     for j in range(k):
@@ -137,18 +139,21 @@ def _independent_by_scale(xd: np.ndarray, scales: np.ndarray) -> list[int]:
     return kept
 
 
-def _solve_ls(xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _solve_ls(
+    xd: np.ndarray, yd: np.ndarray, gram: np.ndarray | None = None, xty: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Least squares of yd on xd by the normal equations plus one step of iterative refinement.
 
     The refinement (re-solving on the residuals) brings the normal equations' error down to
     lstsq/QR level for any reasonably conditioned design, at the cost of one more pass over the data.
+    `gram` (X̃'X̃) and `xty` (X̃'ỹ) may be passed when the caller has them already.
     """
-    gram = xd.T @ xd
+    gram = xd.T @ xd if gram is None else gram
     if np.linalg.cond(gram) > 1e8:  # nearly collinear design: QR-based lstsq, as linearmodels does
         beta = np.linalg.lstsq(xd, yd, rcond=None)[0]
         return beta, yd - xd @ beta
     chol = linalg.cho_factor(gram)
-    beta = linalg.cho_solve(chol, xd.T @ yd)
+    beta = linalg.cho_solve(chol, xd.T @ yd if xty is None else xty)
     resid = yd - xd @ beta
     step = linalg.cho_solve(chol, xd.T @ resid)
     beta = beta + step
@@ -176,6 +181,7 @@ def _no_rows_error(
     return no_rows_error(spec.name, sample_mask(df, spec.name, spec.sample), needed, df[[entity, time]], spec.sample)
 
 
+@limit_blas()
 def fit_panel(
     df: pd.DataFrame, spec: ModelSpec | Mapping[str, Any], entity: str, time: str, name: str = "model"
 ) -> PanelResult:
@@ -204,7 +210,10 @@ def fit_panel(
         return column(col).to_numpy()[rows]
 
     fe_keys = ["^".join(parts) for parts in spec.fe_columns(entity, time)]
-    fe_codes = [interact([codes_of(values(c)) for c in key.split("^")]) for key in fe_keys]
+    by_column: dict[str, np.ndarray] = {}  # year in both "year" and "industry^year": coded once
+    for c in dict.fromkeys(c for key in fe_keys for c in key.split("^")):
+        by_column[c] = codes_of(values(c))
+    fe_codes = [interact([by_column[c] for c in key.split("^")]) for key in fe_keys]
     n_singletons = 0
     if fe_codes:
         keep = singleton_mask(fe_codes)
@@ -219,7 +228,7 @@ def fit_panel(
     terms = list(spec.terms)
     data = np.empty((rows.size, 1 + len(terms)), order="F")  # outcome, then terms; demeaned in place
     for j, col in enumerate([spec.outcome, *terms]):
-        data[:, j] = _numeric_values(column(col), rows, col, spec.name)
+        _numeric_values(column(col), rows, col, spec.name, out=data[:, j])
     wt = None if spec.weights is None else df[spec.weights].to_numpy(dtype=float)[rows]
     if wt is None:
         norms = np.sqrt([np.dot(data[:, j], data[:, j]) for j in range(data.shape[1])])
@@ -229,16 +238,19 @@ def fit_panel(
         norms = np.sqrt([np.dot(wt * data[:, j], data[:, j]) for j in range(data.shape[1])])
         means = wt @ data / wt.sum()
         tss = float(np.sum(wt * (data[:, 0] - means[0]) ** 2))
-    Absorber(fe_codes, weights=wt).demean(data)
+    absorber = Absorber(fe_codes, weights=wt)
+    absorber.demean(data)
+    intercept = np.ones(rows.size) if wt is None else np.sqrt(wt)  # the constant's column (WLS: sqrt(w))
     if wt is not None:
-        data *= np.sqrt(wt)[:, None]
+        data *= intercept[:, None]
+    gram = data.T @ data  # the one pass of cross-products: [ỹ, X̃]'[ỹ, X̃]
     yd = data[:, 0]
-    if np.linalg.norm(yd) <= 1e-12 * max(norms[0], np.finfo(float).tiny):
+    if np.sqrt(max(gram[0, 0], 0.0)) <= 1e-12 * max(norms[0], np.finfo(float).tiny):
         raise ValueError(
             f"model {spec.name!r}: outcome {spec.outcome!r} has no variation after absorbing "
             f"fixed effects ({spec.fe_label})"
         )
-    kept = _independent_by_scale(data[:, 1:], norms[1:])
+    kept = _independent_by_scale(data[:, 1:], norms[1:], gram=gram[1:, 1:])
     dropped = [terms[j] for j in range(len(terms)) if j not in kept]
     kept_terms = [terms[j] for j in kept]
     if not kept_terms:
@@ -251,20 +263,28 @@ def fit_panel(
             stacklevel=2,
         )
 
-    xd = data[:, 1:] if len(kept) == len(terms) else data[:, [1 + j for j in kept]]
-    beta, resid = _solve_ls(xd, yd)
+    idx = [1 + j for j in kept]
+    xd = data[:, 1:] if len(kept) == len(terms) else data[:, idx]
+    xtx = gram[np.ix_(idx, idx)]
+    beta, resid = _solve_ls(xd, yd, gram=xtx, xty=gram[idx, 0])
     by = spec.cluster_by if spec.vcov_type == "cluster" else ()
     clusters = [known[c] if c in known else codes_of(values(c)) for c in by]
-    dof = absorbed_dof(fe_codes, clusters, rows.size)
+    components = absorber.pair_components  # shared by both counts below, so each pair is counted once
+    dof = absorbed_dof(fe_codes, clusters, rows.size, components)
     lev = _leverage(xd, fe_codes, spec.name) if spec.vcov_type == "hc3" else None
-    vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters, leverage=lev)
+    # W = [intercept, X̃]: W'W from the gram and one more product; one meat serves slopes and `_cons`
+    cross = intercept @ xd
+    gram_w = np.block([[np.array([[intercept @ intercept]]), cross[None, :]], [cross[:, None], xtx]])
+    meat_w = score_meat([intercept, *(xd[:, j] for j in range(xd.shape[1]))], resid, spec.vcov_type, clusters, lev)
+    meat = None if meat_w is None else meat_w[1:, 1:]
+    vc = compute_vcov(xd, resid, spec.vcov_type, dof.df_a, clusters, leverage=lev, xtx=xtx, meat=meat)
     xbar = means[1:][kept]
     cov_c = cov_with_constant(
-        xd, resid, spec.vcov_type, xbar, vc, clusters, leverage=lev, intercept=None if wt is None else np.sqrt(wt)
+        xd, resid, spec.vcov_type, xbar, vc, clusters, leverage=lev, intercept=intercept, gram=gram_w, meat=meat_w
     )
     names_c = [CONS, *kept_terms]
-    rss, tss_within = float(resid @ resid), float(yd @ yd)
-    df_a_all = absorbed_dof(fe_codes, [], rows.size).df_a if clusters else dof.df_a
+    rss, tss_within = float(resid @ resid), float(gram[0, 0])
+    df_a_all = absorbed_dof(fe_codes, [], rows.size, components).df_a if clusters else dof.df_a
     df_r_used = rows.size - len(kept_terms) - df_a_all
 
     return PanelResult(
@@ -338,13 +358,15 @@ def _compact(codes: np.ndarray) -> np.ndarray:
     return (np.cumsum(present) - 1)[codes]
 
 
-def _numeric_values(series: pd.Series, rows: np.ndarray, col: str, name: str) -> np.ndarray:
-    """float64 values of `series` at `rows`, refusing non-numeric and infinite values."""
+def _numeric_values(
+    series: pd.Series, rows: np.ndarray, col: str, name: str, out: np.ndarray | None = None
+) -> np.ndarray:
+    """float64 values of `series` at `rows` (written into `out` if given), refusing non-numeric and infinite values."""
     if pd.api.types.is_bool_dtype(series):
         series = series.astype(float)
     if not pd.api.types.is_numeric_dtype(series):
         raise ValueError(f"model {name!r}: column {col!r} is not numeric (dtype {series.dtype})")
-    values = series.to_numpy(dtype=float)[rows]
+    values = np.take(series.to_numpy(dtype=float), rows, out=out, mode="clip")  # rows are valid positions
     if not np.isfinite(values).all():
         raise ValueError(f"model {name!r}: column {col!r} has infinite values")
     return values

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from srdi.atomic import write_csv
+from srdi.blas_threads import limit_blas
 from srdi.clusters import MIN_CLUSTERS
 from srdi.models import draws
 from srdi.models.draws import DrawPlan
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 DERIVED_EQUATIONS = frozenset({"indirect", "jiang_two_step", "difference", "marginal_effect", "diagnostic"})
 
 
+@limit_blas()
 def fit_one(
     panel: pd.DataFrame, spec: Mapping[str, Any], name: str, entity: str, time: str, seed: int, source: str
 ) -> pd.DataFrame:

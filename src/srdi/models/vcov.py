@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from srdi.models.within import n_levels
 
@@ -48,10 +49,49 @@ class VcovResult:
     k_total: int  # K = k + df_a
 
 
-def _meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    levels = n_levels(codes)  # np.bincount per column: an order of magnitude faster than np.add.at
-    sums = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=levels) for j in range(scores.shape[1])])
-    return sums.T @ sums
+def cluster_score_sums(cols: Sequence[np.ndarray], resid: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """(G x q) within-cluster sums of cols[j] * resid, without forming the (N x q) scores.
+
+    Codes in sorted order (a panel sorted by firm, clustered by firm): one sparse (G x N) matrix holding the
+    residuals, applied to each column; otherwise `np.bincount` per column through one reused buffer.
+    """
+    n, levels = resid.shape[0], n_levels(codes)
+    if n and n < 2**31 - 1 and bool(np.all(codes[1:] >= codes[:-1])):
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=levels))]).astype(np.int32)
+        by_cluster = sparse.csr_array((resid, np.arange(n, dtype=np.int32), indptr), shape=(levels, n))
+        return np.column_stack([by_cluster @ c for c in cols])
+    buf = np.empty(n)
+    return np.column_stack([np.bincount(codes, weights=np.multiply(c, resid, out=buf), minlength=levels) for c in cols])
+
+
+def score_meat(
+    cols: Sequence[np.ndarray],
+    resid: np.ndarray,
+    kind: str,
+    clusters: Sequence[np.ndarray] = (),
+    leverage: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """The meat Σ s s' of the scores s_i = (cols_i) e_i for `kind` (None for "unadjusted", which has none).
+
+    `cols` are the columns of the design (e.g. the intercept column, then X̃): one call serves both the slopes'
+    covariance (its lower-right block) and `cov_with_constant`. Two-way clusters: M_1 + M_2 - M_12.
+    """
+    if kind == "unadjusted":
+        return None
+    if kind in ("robust", "hc3"):
+        e = resid if kind == "robust" else resid / (1.0 - leverage)
+        scores = np.column_stack([c * e for c in cols])
+        return scores.T @ scores
+    if kind != "cluster":
+        raise ValueError(f"unknown vcov type {kind!r}")
+    if not 1 <= len(clusters) <= 2:
+        raise ValueError("clustered covariance needs one or two cluster variables")
+    parts = [cluster_score_sums(cols, resid, c) for c in clusters]
+    meat = parts[0].T @ parts[0]
+    if len(clusters) == 2:
+        both = cluster_score_sums(cols, resid, _intersection(*clusters))
+        meat = meat + parts[1].T @ parts[1] - both.T @ both
+    return meat
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -73,41 +113,41 @@ def compute_vcov(
     df_a: int,
     clusters: Sequence[np.ndarray] = (),
     leverage: np.ndarray | None = None,
+    *,
+    xtx: np.ndarray | None = None,
+    meat: np.ndarray | None = None,
 ) -> VcovResult:
     """Covariance of the coefficients of `resid`'s regression on `xd` (see module docstring).
 
     kind "hc3" (MacKinnon-White): (X̃'X̃)⁻¹ Σ e_i²/(1-h_i)² x̃_i x̃_i' (X̃'X̃)⁻¹, no further factor (statsmodels'
     HC3), t with N - K; `leverage` h_i is the diagonal of the *full* hat matrix (absorbed dummies included).
+    `xtx` (X̃'X̃) and `meat` (`score_meat` of the columns of X̃) may be passed when the caller has them already.
     """
     n, k = xd.shape
     k_total = k + df_a
     if n - k_total <= 0:
         raise ValueError(f"no residual degrees of freedom: N={n}, K={k_total} (k={k} + df_a={df_a})")
-    bread = np.linalg.inv(xd.T @ xd)
+    bread = np.linalg.inv(xd.T @ xd if xtx is None else xtx)
     if kind == "unadjusted":
         scale = 1.0 / (n - k_total)
         cov = float(resid @ resid) * scale * bread
         return VcovResult((cov + cov.T) / 2, n - k_total, None, (), scale, k_total)
-    scores = xd * resid[:, None]
+    if kind == "cluster":
+        if not 1 <= len(clusters) <= 2:
+            raise ValueError("clustered covariance needs one or two cluster variables")
+        counts = tuple(n_levels(c) for c in clusters)
+        g = min(counts)
+        if g < 2:
+            raise ValueError(f"clustered covariance needs at least two clusters, got {g}")
+    if meat is None:
+        meat = score_meat([xd[:, j] for j in range(k)], resid, kind, clusters, leverage)
     if kind == "robust":
         scale = n / (n - k_total)
-        cov = scale * bread @ (scores.T @ scores) @ bread
+        cov = scale * bread @ meat @ bread
         return VcovResult((cov + cov.T) / 2, n - k_total, None, (), scale, k_total)
     if kind == "hc3":
-        adj = scores / (1.0 - leverage)[:, None]
-        cov = bread @ (adj.T @ adj) @ bread
+        cov = bread @ meat @ bread
         return VcovResult((cov + cov.T) / 2, n - k_total, None, (), 1.0, k_total)
-    if kind != "cluster":
-        raise ValueError(f"unknown vcov type {kind!r}")
-    if not 1 <= len(clusters) <= 2:
-        raise ValueError("clustered covariance needs one or two cluster variables")
-    counts = tuple(n_levels(c) for c in clusters)
-    g = min(counts)
-    if g < 2:
-        raise ValueError(f"clustered covariance needs at least two clusters, got {g}")
-    meat = _meat(scores, clusters[0])
-    if len(clusters) == 2:
-        meat = meat + _meat(scores, clusters[1]) - _meat(scores, _intersection(*clusters))
     nested_adj = 1 if df_a == 0 else 0
     if n - nested_adj - k_total <= 0:
         raise ValueError(f"no residual degrees of freedom for clustered covariance: N={n}, K={k_total}")
@@ -128,6 +168,9 @@ def cov_with_constant(
     clusters: Sequence[np.ndarray] = (),
     leverage: np.ndarray | None = None,
     intercept: np.ndarray | None = None,
+    *,
+    gram: np.ndarray | None = None,
+    meat: np.ndarray | None = None,
 ) -> np.ndarray:
     """Covariance of (_cons, slopes) as reghdfe/areg report it, with the slopes' small-sample factor `vc.scale`.
 
@@ -139,28 +182,23 @@ def cov_with_constant(
     fixes its full matrix, _cons included, so where the fix binds its _cons SE can differ from this one.
     `leverage` (HC3 only): the diagonal of the full hat matrix. Weighted least squares: `xd` and `resid` are
     already multiplied by sqrt(w) and `intercept` is sqrt(w) (the transformed constant column; X̃ is w-orthogonal
-    to 1, so the argument above holds unchanged); None means a column of ones.
+    to 1, so the argument above holds unchanged); None means a column of ones. `gram` (W'W with W = [intercept, X̃])
+    and `meat` (`score_meat` of W's columns) may be passed when the caller has them already.
     """
-    n = xd.shape[0]
-    w = np.column_stack([np.ones(n) if intercept is None else intercept, xd])
-    bread = np.linalg.inv(w.T @ w)
+    n, k = xd.shape
+    cols = [np.ones(n) if intercept is None else intercept, *(xd[:, j] for j in range(k))]
+    if gram is None:
+        w = np.column_stack(cols)
+        gram = w.T @ w
+    bread = np.linalg.inv(gram)
     if kind == "unadjusted":
         cov_w = float(resid @ resid) * vc.scale * bread
     else:
-        scores = w * resid[:, None]
-        if kind == "hc3":
-            scores = scores / (1.0 - leverage)[:, None]
-        if kind in ("robust", "hc3"):
-            meat = scores.T @ scores
-        elif kind == "cluster":
-            meat = _meat(scores, clusters[0])
-            if len(clusters) == 2:
-                meat = meat + _meat(scores, clusters[1]) - _meat(scores, _intersection(*clusters))
-        else:
-            raise ValueError(f"unknown vcov type {kind!r}")
+        if meat is None:
+            meat = score_meat(cols, resid, kind, clusters, leverage)
         cov_w = vc.scale * bread @ meat @ bread
     cov_w = (cov_w + cov_w.T) / 2
-    a_inv = np.eye(w.shape[1])
+    a_inv = np.eye(k + 1)
     a_inv[0, 1:] = -np.asarray(xbar, dtype=float)
     cov = a_inv @ cov_w @ a_inv.T
     return (cov + cov.T) / 2

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
+from srdi.blas_threads import limit_blas
 from srdi.models.hdfe import Absorber
 from srdi.models.within import is_nested, n_levels
 
@@ -255,6 +256,7 @@ def _inverted_bound(core: _WildCore, parts: Mapping[str, np.ndarray], j: int, al
     return 0.5 * (inner + outer)
 
 
+@limit_blas()
 def wild_cluster_bootstrap(
     x_demeaned: np.ndarray,
     y_demeaned: np.ndarray,

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.blas_threads import limit_blas
 from srdi.models.hdfe import Absorber
 from srdi.models.iv import IVSpec, _checked, _fe_codes, _kept_controls, _prepare, parse_iv_spec
 from srdi.models.rows import numeric_matrix
@@ -342,6 +343,7 @@ def wild_iv_arrays(
     )
 
 
+@limit_blas()
 def wild_iv_bootstrap(
     df: pd.DataFrame,
     spec: IVSpec | Mapping[str, Any],

@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from srdi.models.hdfe import demean as hdfe_demean
 from srdi.models.hdfe import dense_codes, small_components
+from srdi.models.hdfe import is_nested as is_nested  # re-exported: callers take it from here
 
 
 def codes_of(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -89,15 +90,6 @@ def demean(a: np.ndarray, fe_codes: Sequence[np.ndarray], weights: np.ndarray | 
     return hdfe_demean(a, fe_codes, weights=weights)
 
 
-def is_nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
-    """True if every level of `fe` lies within one level of `cluster` (O(N), no sort)."""
-    if fe.size == 0:
-        return True
-    seen = np.empty(n_levels(fe), dtype=np.int64)
-    seen[fe] = cluster  # some cluster of each fe level; nested iff every row agrees with it
-    return bool(np.array_equal(seen[fe], cluster))
-
-
 def n_components(a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of the bipartite graph whose edges are the observed (a, b) pairs."""
     la, lb = n_levels(a), n_levels(b)
@@ -121,9 +113,24 @@ class AbsorbedDof:
 
 
 def absorbed_dof(
-    fe_codes: Sequence[np.ndarray], cluster_codes: Sequence[np.ndarray], n_obs: int
+    fe_codes: Sequence[np.ndarray],
+    cluster_codes: Sequence[np.ndarray],
+    n_obs: int,
+    components: dict[tuple[int, int], int] | None = None,
 ) -> AbsorbedDof:
-    """Count the absorbed parameters as reghdfe does (see module docstring)."""
+    """Count the absorbed parameters as reghdfe does (see module docstring).
+
+    `components` caches the connected components of pairs of effects, keyed by their positions (sorted): pass the
+    same dict to calls on the same effects (and seed it with `hdfe.Absorber.pair_components`) to count each once.
+    """
+    cache = {} if components is None else components
+
+    def pair(h: int, g: int) -> int:
+        key = (min(h, g), max(h, g))
+        if key not in cache:
+            cache[key] = n_components(fe_codes[h], fe_codes[g])
+        return cache[key]
+
     if not fe_codes:
         fe_codes = [np.zeros(n_obs, dtype=np.int64)]  # pooled OLS: the intercept is a one-level effect
     levels = tuple(n_levels(c) for c in fe_codes)
@@ -135,7 +142,7 @@ def absorbed_dof(
             redundant[g] = 0
         else:
             redundant[g] = max(
-                max(n_components(fe_codes[h], fe_codes[g]) for h in remaining[:pos]),
+                max(pair(h, g) for h in remaining[:pos]),
                 1,
             )
     df_a = sum(levels) - sum(redundant)

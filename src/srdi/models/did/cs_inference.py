@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from srdi.blas_threads import limit_blas
 from srdi.models import dist
 
 IQR_NORMAL = float(dist.norm_ppf(0.75) - dist.norm_ppf(0.25))  # 1.34898: IQR of a standard normal
@@ -86,6 +87,7 @@ class Bootstrap:
     se: np.ndarray  # IQR-based bootstrap SE per column (NaN for degenerate columns)
 
 
+@limit_blas()
 def multiplier_bootstrap(sums: np.ndarray, n: int, reps: int, seed: int) -> Bootstrap:
     """Multiplier bootstrap draws of all K estimates at once and their IQR-based SEs."""
     draws = rademacher(sums.shape[0], reps, seed) @ sums / n

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srdi.blas_threads import limit_blas
 from srdi.models.did._regdid import prepare
 from srdi.models.hdfe import Absorber
 from srdi.models.moderation import estimation_rows, fe_codes
@@ -227,6 +228,7 @@ def _treatment_columns(sample: _DidSample, assignments: np.ndarray) -> np.ndarra
     return ((g_rows > 0) & (sample.t[:, None] >= g_rows)).astype(float, order="F")
 
 
+@limit_blas()
 def placebo_did(
     df: pd.DataFrame,
     entity: str,
@@ -281,6 +283,7 @@ def placebo_did(
 # continuous regressor placebo
 
 
+@limit_blas()
 def placebo_regressor(
     df: pd.DataFrame,
     spec: ModelSpec | Mapping[str, Any],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -185,8 +186,9 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
 
 
 def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int,
-               texts: str = "short") -> list[str]:
-    """Build and write every table into `out`; returns written relative paths (manifest excluded)."""
+               texts: str = "short", digests: dict[str, tuple[str, int]] | None = None) -> list[str]:
+    """Build and write every table into `out`; returns written relative paths (manifest excluded). `digests`
+    receives the sha256 and size of the texts (hashed as written: 40,000 small files not read back)."""
     written: list[str] = []
 
     def csmar(name: str, frame: pd.DataFrame, encoding: str) -> None:
@@ -231,7 +233,7 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
     plain("FN_Subsidiary.csv", subsidiaries)
     plain("Province_InnovEnv.csv", messy.innovation_index(rng, sim.env))
     plain("LargeEnterprises.csv", large_firm_table())
-    written += _write_texts(out, sim, streams["texts"], texts)
+    written += _write_texts(out, sim, streams["texts"], texts, {} if digests is None else digests)
     latent = _latent_frame(sim)
     latent.to_parquet(out / "truth_latent.parquet", index=False, engine="pyarrow")
     written.append("truth_latent.parquet")
@@ -247,7 +249,8 @@ _COUNT_KEYS = ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_bl
                "n_data_neg_overlap", "n_eco_neg")
 
 
-def _write_texts(out: Path, sim: Sim, rng: np.random.Generator, length: str) -> list[str]:
+def _write_texts(out: Path, sim: Sim, rng: np.random.Generator, length: str,
+                 digests: dict[str, tuple[str, int]]) -> list[str]:
     """Annual-report texts, every version of a firm-year (mdna/<code>_<year>[_<version>].txt)."""
     (out / "mdna").mkdir()
     ii, kk = np.nonzero(sim.written & sim.a["has_report"])
@@ -257,12 +260,16 @@ def _write_texts(out: Path, sim: Sim, rng: np.random.Generator, length: str) -> 
     firms = sim.firms["Conme"].to_numpy()
     arrays = {k: sim.a[k][ii, kk] for k in _COUNT_KEYS}
     paths = []
+    base = os.fspath(out)
     for j in order:
         counts = {k: int(arrays[k][j]) for k in _COUNT_KEYS}
         year = int(sim.years[kk[j]])
         for tag, text in report_versions(rng, counts, year, inds[ii[j]], firms[ii[j]], length).items():
             rel = f"mdna/{codes[ii[j]]}_{year}{'_' + tag if tag else ''}.txt"
-            (out / rel).write_bytes(text.encode("utf-8"))
+            data = text.encode("utf-8")
+            with open(os.path.join(base, rel), "wb") as fh:
+                fh.write(data)
+            digests[rel] = (hashlib.sha256(data).hexdigest(), len(data))
             paths.append(rel)
     return paths
 
@@ -316,6 +323,13 @@ def remove_stale_siblings(out_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def _dumps_listing(obj: dict[str, Any], entries: list[str], **kw: Any) -> str:
+    """json.dumps(obj, indent=2, **kw) with obj["files"] spliced in from its entries, already encoded at their
+    depth: the same text, without the pure-Python indenting encoder's time on 40,000 entries."""
+    text = json.dumps({**obj, "files": []}, indent=2, **kw)
+    return text.replace('"files": []', '"files": [\n    ' + ",\n    ".join(entries) + "\n  ]", 1)
+
+
 def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403,
                   texts: str = "short") -> dict:
     """Write the synthetic raw tables, annual-report texts, truth.json and manifest.json to `out_dir`; return
@@ -339,22 +353,28 @@ def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         os.chmod(tmp, 0o755)
-        files = _write_all(tmp, sim, streams, int(seed), texts)
+        digests: dict[str, tuple[str, int]] = {}
+        files = _write_all(tmp, sim, streams, int(seed), texts, digests)
+        for p in files:
+            if p not in digests:
+                digests[p] = (sha256_file(tmp / p), (tmp / p).stat().st_size)
         manifest = {
             "generator": GENERATOR,
             "seed": int(seed),
             "scale": sc.name,
             "texts": texts,
             "files": [
-                {"path": p, "sha256": sha256_file(tmp / p), "bytes": (tmp / p).stat().st_size}
-                for p in sorted(files)
+                {"path": p, "sha256": digests[p][0], "bytes": digests[p][1]} for p in sorted(files)
             ],
         }
+        entries = [f'{{\n      "bytes": {digests[p][1]},\n      "path": {json.dumps(p, ensure_ascii=False)},\n'
+                   f'      "sha256": "{digests[p][0]}"\n    }}' for p in sorted(files)]
         (tmp / "manifest.json").write_text(
-            json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            _dumps_listing(manifest, entries, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         owned = sorted({*files, "manifest.json", OWNER_RECORD})
-        (tmp / OWNER_RECORD).write_text(json.dumps({"generator": GENERATOR, "files": owned}, indent=2) + "\n",
-                                        encoding="utf-8")
+        (tmp / OWNER_RECORD).write_text(
+            _dumps_listing({"generator": GENERATOR, "files": owned}, [json.dumps(p) for p in owned]) + "\n",
+            encoding="utf-8")
         trash = None
         if out_dir.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))

@@ -11,6 +11,7 @@ co-filed with the firm's own subsidiaries. Every other name is an ordinary compa
 
 from __future__ import annotations
 
+import bisect
 import functools
 
 import numpy as np
@@ -28,6 +29,7 @@ AGGREGATE_ONLY = 0.08  # firm-years that disclose only the top-5 totals, no rank
 ANONYMISED = 0.15  # firm-years that anonymise their ordinary partners below rank 1 (客户二, 供应商三)
 # Spelling of a large partner: listed name, formatting variant, alias, branch/subsidiary, "及其关联方".
 LARGE_FORMS = (0.40, 0.12, 0.08, 0.30, 0.10)
+_FORM_CUM: list[float] = np.cumsum(LARGE_FORMS).tolist()
 OWN_COFILING = 0.45  # own-subsidiary co-filings per firm-year, relative to the solo applications' rate
 _RELATED_SUFFIX = ("及其关联方", "及其关联公司", "及其子公司")
 
@@ -56,7 +58,7 @@ def _format_variant(rng: np.random.Generator, name: str) -> str:
 def messy_large_name(rng: np.random.Generator, canonical: str, related: bool = True) -> str:
     """One spelling of a large partner, drawn at the LARGE_FORMS rates ('及其关联方' only if `related`)."""
     aliases, prefixes = _alias_table()
-    form = int(np.searchsorted(np.cumsum(LARGE_FORMS), rng.random(), side="right"))
+    form = bisect.bisect_right(_FORM_CUM, rng.random())
     city = nm.CITIES[int(rng.integers(len(nm.CITIES)))]
     prov = nm.PROVINCES[int(rng.integers(len(nm.PROVINCES)))][1]
     if form == 1:
@@ -180,11 +182,25 @@ def build_relations(rng: np.random.Generator, sim: Sim, ordinary: list[str]) -> 
     return {"top5": top5, "patents": patents}
 
 
-def _check_digit(digits: str) -> str:
-    """Check character of a 12-digit CN application number (weights 2-9, 2-5; mod 11; 10 -> X)."""
-    weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-    r = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
-    return "X" if r == 10 else str(r)
+_CHECK_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_CHECK_CHARS = np.array([*(str(d) for d in range(10)), "X"], dtype=object)
+
+
+def check_digits(number: np.ndarray) -> np.ndarray:
+    """Check characters of 12-digit CN application numbers (weights 2-9, 2-5 over the digits; mod 11; 10 -> X)."""
+    number = np.asarray(number, dtype=np.int64)
+    total = np.zeros(number.shape, dtype=np.int64)
+    for p, w in enumerate(_CHECK_WEIGHTS):
+        total += (number // 10 ** (11 - p)) % 10 * w
+    return _CHECK_CHARS[total % 11]
+
+
+def _joined(base: np.ndarray, *parts: tuple[np.ndarray, np.ndarray]) -> list[str]:
+    """base + ';' + value for every (present, value) part whose flag is set, row by row."""
+    out = base.astype(object)
+    for present, value in parts:
+        out = out + np.where(present, ";" + value.astype(object), "")
+    return out.tolist()
 
 
 _TYPE_NAME = {1: "发明", 2: "实用新型", 3: "外观设计"}
@@ -252,23 +268,18 @@ def _patents(rng: np.random.Generator, sim: Sim, ii: np.ndarray, kk: np.ndarray,
     large_form = [messy_large_name(rng, str(name), related=False) if partner_type[t] == 0 else ""
                   for t, name in enumerate(partner)]
 
-    app_no: list[str] = []
-    applicants: list[str] = []
-    for t in range(r):
-        digits = f"{y[t]}{ptype[t]}{serial[t]:07d}"
-        app_no.append(f"{'CN' if with_cn[t] else ''}{digits}.{_check_digit(digits)}")
-        names = [conme[f[t]]]
-        if has_own[t]:
-            names.append(own_pool[f[t]][own_pick[t]])
-        if kind[t] == 2:
-            names.append(large_form[t] if partner_type[t] == 0 else partner[t])
-            if has_second[t] and second[t] != partner[t]:
-                names.append(second[t])
-            if has_extra[t]:
-                names.append(extra_ord[t])
-        elif kind[t] == 1:
-            names.append(extra_ord[t])
-        applicants.append(";".join(names))
+    number = y * 10**8 + ptype.astype(np.int64) * 10**7 + serial
+    digits = pd.Series(number).astype(str).to_numpy(dtype=object)
+    app_no = (np.where(with_cn, "CN", "").astype(object) + digits + "." + check_digits(number)).tolist()
+    joint = kind == 2
+    qualifying = np.where(partner_type == 0, np.array(large_form, dtype=object), partner)
+    applicants = _joined(
+        conme[f],
+        (has_own, np.array(own_pool, dtype=object)[f, own_pick]),
+        (joint, qualifying),
+        (joint & has_second & (second != partner), second),
+        ((joint & has_extra) | (kind == 1), extra_ord),
+    )
     out = pd.DataFrame(
         {
             "Stkcd": firms["Stkcd"].to_numpy()[f],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import string
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,9 @@ FILLER_TEMPLATES: tuple[str, ...] = (
     "报告期内，公司海外业务收入占比为{pct_small}%。",
     "公司持续完善薪酬激励机制，激发员工积极性。",
 )
+# The placeholders of each filler template (most have none: they need no formatting).
+_FILLER_FIELDS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(f for _, f, _, _ in string.Formatter().parse(t) if f) for t in FILLER_TEMPLATES)
 SECTION_HEADERS: tuple[str, ...] = (
     "一、报告期内公司所处行业情况",
     "二、报告期内公司从事的主要业务",
@@ -230,13 +234,34 @@ def _sentences(u: _Uniforms, counts: dict[str, int], year: int, industry: str, n
     )
     sentences += [NEGATED_TEMPLATES[u.index(len(NEGATED_TEMPLATES))].format(kw=t) for t in negated]
     n_tpl = len(FILLER_TEMPLATES)
+    n_fields = len(FIELDS)
+    uu = u.u
     for rep in range(0, n_fill, n_tpl):
         for i in u.order(n_tpl)[:min(n_tpl, n_fill - rep)]:
-            v1, v2, v3, v4 = u.take(4)
-            sentences.append(FILLER_TEMPLATES[i].format(
-                year=year, industry=industry, pct=f"{1 + 29 * v1:.2f}", pct_small=f"{0.5 + 8.5 * v2:.2f}",
-                field=FIELDS[min(int(v3 * len(FIELDS)), len(FIELDS) - 1)], n=3 + int(v4 * 77),
-            ))
+            p = u.pos
+            u.pos = p + 4
+            if u.pos > len(uu):
+                raise IndexError("uniform pool exhausted")
+            used = _FILLER_FIELDS[i]
+            if not used:
+                sentences.append(FILLER_TEMPLATES[i])
+                continue
+            v1, v2, v3, v4 = uu[p:p + 4]
+            values = {}
+            for name in used:  # only the fields the template has: str.format ignores the others
+                if name == "year":
+                    values[name] = year
+                elif name == "industry":
+                    values[name] = industry
+                elif name == "pct":
+                    values[name] = f"{1 + 29 * v1:.2f}"
+                elif name == "pct_small":
+                    values[name] = f"{0.5 + 8.5 * v2:.2f}"
+                elif name == "field":
+                    values[name] = FIELDS[min(int(v3 * n_fields), n_fields - 1)]
+                else:
+                    values[name] = 3 + int(v4 * 77)
+            sentences.append(FILLER_TEMPLATES[i].format_map(values))
     return [sentences[i] for i in u.order(len(sentences))]
 
 

@@ -52,3 +52,48 @@ def test_pad_codes_equals_pad_code_cell_by_cell():
     expected = [pad_code(v) if isinstance(v, str) else None for v in cells]
     got = pad_codes(s)
     assert [None if pd.isna(v) else v for v in got] == expected
+
+
+def test_a_file_two_tables_read_is_read_once_per_run(tmp_path, monkeypatch):
+    """The combined top-5 file (customers and suppliers, split by `where`) is parsed once; both tables match a
+    separate read of each."""
+    import shutil
+    from pathlib import Path
+
+    from srdi.ingest import load as load_mod
+    from srdi.ingest import load_mapping
+
+    root = Path(__file__).resolve().parents[1]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(root / "tests" / "fixtures" / "partners" / "top5_combined.csv", raw / "FN_TopCusSup.csv")
+    specs = load_mapping(root / "data" / "mappings" / "csmar_fields.yaml")
+    pair = [specs["customers"], specs["suppliers"]]
+    alone = [load_mod.load_table(raw, s).frame for s in pair]
+    calls: list[str] = []
+    real = load_mod.read_table
+    monkeypatch.setattr(load_mod, "read_table", lambda path, *a, **k: calls.append(path.name) or real(path, *a, **k))
+    cache = load_mod.shared_files(raw, pair)
+    shared = [load_mod.load_table(raw, s, cache).frame for s in pair]
+    assert calls == ["FN_TopCusSup.csv"]
+    for a, b in zip(alone, shared, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_applicant_pairs_split_like_pandas_explode():
+    """Arrow's split of the ';'-joined applicants gives the rows pandas' split + explode gave."""
+    from srdi.ingest.partner_proxies import _applicant_pairs
+
+    patents = pd.DataFrame({"stkcd": ["000001", "000002", "000003", "000004", "000005"],
+                            "app_year": [2020, 2021, None, 2022, 2023],
+                            "applicants": ["甲公司;乙大学", None, "丙;丁", ";;戊研究所;", ""]}).astype(
+        {"stkcd": "str", "applicants": "str"})
+    got = _applicant_pairs(patents)
+    pats = patents.dropna(subset=["app_year"]).reset_index(drop=True)
+    names = pats["applicants"].astype("string").str.split(";")
+    want = pd.DataFrame({"row": np.arange(len(pats)), "stkcd": pats["stkcd"], "name": names}).explode("name")
+    want = want.dropna(subset=["name"])
+    want = want.loc[want["name"].str.len() > 0].reset_index(drop=True)
+    assert got["row"].tolist() == want["row"].tolist() == [0, 0, 2]
+    assert got["stkcd"].tolist() == want["stkcd"].tolist()
+    assert got["name"].tolist() == want["name"].tolist() == ["甲公司", "乙大学", "戊研究所"]

@@ -97,3 +97,44 @@ def test_applicant_pairs_split_like_pandas_explode():
     assert got["row"].tolist() == want["row"].tolist() == [0, 0, 2]
     assert got["stkcd"].tolist() == want["stkcd"].tolist()
     assert got["name"].tolist() == want["name"].tolist() == ["甲公司", "乙大学", "戊研究所"]
+
+
+def _st_years_per_firm(events: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """The per-firm loop st_years replaced, kept as the reference."""
+    from srdi.ingest.st_events import NORMAL, SEVERITY
+
+    ev = events.dropna(subset=["event_date", "st_status"]).sort_values(["stkcd", "event_date"], kind="mergesort")
+    horizon = int(ev["event_date"].dt.year.max())
+    rows = []
+    for stkcd, g in ev.groupby("stkcd", sort=True):
+        years, status = g["event_date"].dt.year.to_numpy(), g["st_status"].to_numpy()
+        for y in range(int(years.min()), horizon + 1):
+            before = np.flatnonzero(years <= y)
+            at_end = status[before[-1]] if before.size else NORMAL
+            if rule == "any":
+                start = status[np.flatnonzero(years < y)[-1]] if (years < y).any() else NORMAL
+                at_end = max([start, *status[years == y]], key=lambda s: SEVERITY[s])
+            if at_end != NORMAL:
+                rows.append((str(stkcd), y, str(at_end)))
+    return pd.DataFrame(rows, columns=["stkcd", "year", "st_type"]).astype({"year": "Int64"})
+
+
+@pytest.mark.parametrize("rule", ["year_end", "any"])
+@pytest.mark.parametrize("seed", range(5))
+def test_st_years_equals_the_per_firm_loop(rule, seed):
+    from srdi.ingest.st_events import st_years
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    days = rng.integers(0, 365 * 13, n)
+    events = pd.DataFrame({
+        "stkcd": pd.Series([f"{c:06d}" for c in rng.integers(1, 60, n)], dtype="str"),
+        "event_date": pd.Timestamp("2011-01-01") + pd.to_timedelta(days, unit="D"),
+        "st_status": pd.Series(rng.choice(["ST", "*ST", "正常"], n), dtype=object),
+    })
+    events.loc[rng.random(n) < 0.05, "st_status"] = None
+    events = events.drop_duplicates(["stkcd", "event_date"])
+    got, want = st_years(events, rule), _st_years_per_firm(events, rule)
+    assert len(want) > 50
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+    assert got["year"].dtype == want["year"].dtype

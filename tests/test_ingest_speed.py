@@ -138,3 +138,33 @@ def test_st_years_equals_the_per_firm_loop(rule, seed):
     assert len(want) > 50
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
     assert got["year"].dtype == want["year"].dtype
+
+
+@pytest.mark.parametrize("text", [
+    "a,b\n1,2\n", "a,b\n1,2", "a,b\r\n1,2\r\n", "a,b\r1,2\r", "a\n1\n\n2\n", "a,b\n\n1,2\n", "a,b\n1,2\n\n",
+    "a,b\n1\n", "a,b\n1,2,3\n", "a,b\n , \n NA,nan\n", "a,b,\n1,,\n", "a,b\n1,\"x,y\"\n", "a,b\n1,x\"y\n",
+    "stkcd,name\n000001,平安银行\n1,  空格 \n", "a;b\n1;2\n", "a,b\n#1,2\n", "a,b\n1,2\n\n\n",
+])
+def test_arrow_csv_grid_equals_pandas_or_defers_to_it(text):
+    """Where Arrow reads a CSV (no quotes, rectangular, no blank line) its grid is pandas' grid exactly;
+    every other file is left to pandas (None)."""
+    import io
+
+    from srdi.ingest.readers import _grid_arrow
+
+    got = _grid_arrow(text)
+    try:
+        want = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                           sep=",")
+    except pd.errors.ParserError:  # pandas' message is the one reported: Arrow must not read such a file
+        assert got is None
+        return
+    if got is not None:
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got.columns.dtype == want.columns.dtype and list(got.dtypes) == list(want.dtypes)
+
+
+def test_arrow_reads_the_usual_export():
+    from srdi.ingest.readers import _grid_arrow
+
+    assert _grid_arrow("Stkcd,Accper,A001000000\n000001,2020-12-31,1.5\n") is not None

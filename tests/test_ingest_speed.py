@@ -52,3 +52,119 @@ def test_pad_codes_equals_pad_code_cell_by_cell():
     expected = [pad_code(v) if isinstance(v, str) else None for v in cells]
     got = pad_codes(s)
     assert [None if pd.isna(v) else v for v in got] == expected
+
+
+def test_a_file_two_tables_read_is_read_once_per_run(tmp_path, monkeypatch):
+    """The combined top-5 file (customers and suppliers, split by `where`) is parsed once; both tables match a
+    separate read of each."""
+    import shutil
+    from pathlib import Path
+
+    from srdi.ingest import load as load_mod
+    from srdi.ingest import load_mapping
+
+    root = Path(__file__).resolve().parents[1]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(root / "tests" / "fixtures" / "partners" / "top5_combined.csv", raw / "FN_TopCusSup.csv")
+    specs = load_mapping(root / "data" / "mappings" / "csmar_fields.yaml")
+    pair = [specs["customers"], specs["suppliers"]]
+    alone = [load_mod.load_table(raw, s).frame for s in pair]
+    calls: list[str] = []
+    real = load_mod.read_table
+    monkeypatch.setattr(load_mod, "read_table", lambda path, *a, **k: calls.append(path.name) or real(path, *a, **k))
+    cache = load_mod.shared_files(raw, pair)
+    shared = [load_mod.load_table(raw, s, cache).frame for s in pair]
+    assert calls == ["FN_TopCusSup.csv"]
+    for a, b in zip(alone, shared, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_applicant_pairs_split_like_pandas_explode():
+    """Arrow's split of the ';'-joined applicants gives the rows pandas' split + explode gave."""
+    from srdi.ingest.partner_proxies import _applicant_pairs
+
+    patents = pd.DataFrame({"stkcd": ["000001", "000002", "000003", "000004", "000005"],
+                            "app_year": [2020, 2021, None, 2022, 2023],
+                            "applicants": ["甲公司;乙大学", None, "丙;丁", ";;戊研究所;", ""]}).astype(
+        {"stkcd": "str", "applicants": "str"})
+    got = _applicant_pairs(patents)
+    pats = patents.dropna(subset=["app_year"]).reset_index(drop=True)
+    names = pats["applicants"].astype("string").str.split(";")
+    want = pd.DataFrame({"row": np.arange(len(pats)), "stkcd": pats["stkcd"], "name": names}).explode("name")
+    want = want.dropna(subset=["name"])
+    want = want.loc[want["name"].str.len() > 0].reset_index(drop=True)
+    assert got["row"].tolist() == want["row"].tolist() == [0, 0, 2]
+    assert got["stkcd"].tolist() == want["stkcd"].tolist()
+    assert got["name"].tolist() == want["name"].tolist() == ["甲公司", "乙大学", "戊研究所"]
+
+
+def _st_years_per_firm(events: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """The per-firm loop st_years replaced, kept as the reference."""
+    from srdi.ingest.st_events import NORMAL, SEVERITY
+
+    ev = events.dropna(subset=["event_date", "st_status"]).sort_values(["stkcd", "event_date"], kind="mergesort")
+    horizon = int(ev["event_date"].dt.year.max())
+    rows = []
+    for stkcd, g in ev.groupby("stkcd", sort=True):
+        years, status = g["event_date"].dt.year.to_numpy(), g["st_status"].to_numpy()
+        for y in range(int(years.min()), horizon + 1):
+            before = np.flatnonzero(years <= y)
+            at_end = status[before[-1]] if before.size else NORMAL
+            if rule == "any":
+                start = status[np.flatnonzero(years < y)[-1]] if (years < y).any() else NORMAL
+                at_end = max([start, *status[years == y]], key=lambda s: SEVERITY[s])
+            if at_end != NORMAL:
+                rows.append((str(stkcd), y, str(at_end)))
+    return pd.DataFrame(rows, columns=["stkcd", "year", "st_type"]).astype({"year": "Int64"})
+
+
+@pytest.mark.parametrize("rule", ["year_end", "any"])
+@pytest.mark.parametrize("seed", range(5))
+def test_st_years_equals_the_per_firm_loop(rule, seed):
+    from srdi.ingest.st_events import st_years
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    days = rng.integers(0, 365 * 13, n)
+    events = pd.DataFrame({
+        "stkcd": pd.Series([f"{c:06d}" for c in rng.integers(1, 60, n)], dtype="str"),
+        "event_date": pd.Timestamp("2011-01-01") + pd.to_timedelta(days, unit="D"),
+        "st_status": pd.Series(rng.choice(["ST", "*ST", "正常"], n), dtype=object),
+    })
+    events.loc[rng.random(n) < 0.05, "st_status"] = None
+    events = events.drop_duplicates(["stkcd", "event_date"])
+    got, want = st_years(events, rule), _st_years_per_firm(events, rule)
+    assert len(want) > 50
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+    assert got["year"].dtype == want["year"].dtype
+
+
+@pytest.mark.parametrize("text", [
+    "a,b\n1,2\n", "a,b\n1,2", "a,b\r\n1,2\r\n", "a,b\r1,2\r", "a\n1\n\n2\n", "a,b\n\n1,2\n", "a,b\n1,2\n\n",
+    "a,b\n1\n", "a,b\n1,2,3\n", "a,b\n , \n NA,nan\n", "a,b,\n1,,\n", "a,b\n1,\"x,y\"\n", "a,b\n1,x\"y\n",
+    "stkcd,name\n000001,平安银行\n1,  空格 \n", "a;b\n1;2\n", "a,b\n#1,2\n", "a,b\n1,2\n\n\n",
+])
+def test_arrow_csv_grid_equals_pandas_or_defers_to_it(text):
+    """Where Arrow reads a CSV (no quotes, rectangular, no blank line) its grid is pandas' grid exactly;
+    every other file is left to pandas (None)."""
+    import io
+
+    from srdi.ingest.readers import _grid_arrow
+
+    got = _grid_arrow(text)
+    try:
+        want = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                           sep=",")
+    except pd.errors.ParserError:  # pandas' message is the one reported: Arrow must not read such a file
+        assert got is None
+        return
+    if got is not None:
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got.columns.dtype == want.columns.dtype and list(got.dtypes) == list(want.dtypes)
+
+
+def test_arrow_reads_the_usual_export():
+    from srdi.ingest.readers import _grid_arrow
+
+    assert _grid_arrow("Stkcd,Accper,A001000000\n000001,2020-12-31,1.5\n") is not None

@@ -23,10 +23,14 @@ def _convert(series: pd.Series, col: ColumnSpec) -> pd.Series:
         return out + col.offset if col.offset else out
     if col.dtype == "date":
         return to_date(series).astype("datetime64[ns]")
-    out = series.astype(object)
-    if col.recode:
-        out = out.map(lambda v: col.recode.get(v, v) if isinstance(v, str) else v)
-    return out.astype("str").where(out.notna(), None).astype(object)
+    values = series.to_numpy(dtype=object, copy=True)
+    missing = pd.isna(values)
+    if col.recode:  # once per distinct value; cells, recode keys and values are all text (readers, mapping.py)
+        text = values[~missing]
+        table = {v: col.recode.get(v, v) for v in pd.unique(text)}
+        values[~missing] = [table[v] for v in text]
+    values[missing] = None
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def to_typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

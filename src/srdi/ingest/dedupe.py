@@ -23,8 +23,7 @@ def drop_overlaps(stacked: pd.DataFrame, codes: list[str]) -> tuple[pd.DataFrame
         return stacked, 0
     cols = [c for c in codes if c in stacked.columns]
     hashes = pd.util.hash_pandas_object(stacked[cols].astype("str").fillna("\x00"), index=False).to_numpy()
-    order = {f: i for i, f in enumerate(pd.unique(stacked[FILE]))}
-    rank = stacked[FILE].map(order).to_numpy()
+    rank = pd.factorize(stacked[FILE])[0]  # files in stacking order
     first = pd.Series(rank).groupby(hashes).transform("min").to_numpy()
     overlap = rank > first
     return stacked.loc[~overlap] if overlap.any() else stacked, int(overlap.sum())

@@ -8,6 +8,8 @@ table's `on_duplicate` rule (dedupe.py).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from .schemas import validate_raw
 from .tables import clean_table
 
 # Counts a cleaner reports that are not dropped rows: what a rule of the mapping did.
+# Files read by more than one table -> each as read, by how (header rows, encoding, dtypes, allowed, headers).
+ReadCache = dict[Path, dict[tuple[object, ...], RawTable]]
 RULE_COUNTS = frozenset({"events_read", "combined_values_decoded", "province_not_recognised", "aggregate_rows"})
 
 
@@ -77,18 +81,33 @@ def table_files(raw_dir: Path, spec: TableSpec) -> list[Path]:
     return [path] if path.is_file() else []
 
 
-def _read_all(paths: list[Path], spec: TableSpec) -> tuple[list[RawTable], list[Problem]]:
+def shared_files(raw_dir: Path, specs: Iterable[TableSpec]) -> ReadCache:
+    """An empty read cache with a slot for each file that more than one table reads."""
+    counts = Counter(p for spec in specs for p in table_files(raw_dir, spec))
+    return {p: {} for p, n in counts.items() if n > 1}
+
+
+def _read_all(paths: list[Path], spec: TableSpec, cache: ReadCache | None = None
+              ) -> tuple[list[RawTable], list[Problem]]:
     dtypes = {c.code: c.dtype for c in spec.columns}
     allowed = {c.code: [str(a) for a in c.allowed] for c in spec.columns if c.allowed is not None}
+    header_map = spec.header_map()
+    how = (spec.header_rows, spec.encoding, tuple(dtypes.items()), tuple((k, tuple(v)) for k, v in allowed.items()),
+           tuple(header_map.items()))
     raws: list[RawTable] = []
     problems: list[Problem] = []
     for path in paths:
-        try:
-            raw = read_table(path, spec.header_rows, spec.encoding, dtypes, table=spec.key, allowed=allowed,
-                             header_map=spec.header_map())
-        except IngestError as exc:
-            problems += exc.problems
-            continue
+        slot = cache.get(path) if cache is not None else None
+        raw = slot.get(how) if slot is not None else None
+        if raw is None:
+            try:
+                raw = read_table(path, spec.header_rows, spec.encoding, dtypes, table=spec.key, allowed=allowed,
+                                 header_map=header_map)
+            except IngestError as exc:  # not cached: the next table reading this file names itself
+                problems += exc.problems
+                continue
+            if slot is not None:
+                slot[how] = raw
         problems += validate_raw(raw.frame, spec, raw.file, check_unique=False)
         raws.append(raw)
     return raws, problems
@@ -104,8 +123,11 @@ def _stack(raws: list[RawTable], spec: TableSpec) -> pd.DataFrame:
     return pd.concat(parts) if parts else _empty_raw(spec).assign(**{FILE: pd.Series([], dtype=object)})
 
 
-def load_table(raw_dir: str | Path, spec: TableSpec) -> LoadedTable:
-    """Read the file(s) of `spec`, validate them against the mapping, stack and clean; raise IngestError."""
+def load_table(raw_dir: str | Path, spec: TableSpec, cache: ReadCache | None = None) -> LoadedTable:
+    """Read the file(s) of `spec`, validate them against the mapping, stack and clean; raise IngestError.
+
+    `cache` (shared_files, one per run) keeps the files it lists as read, so tables that share one combined file
+    (top-5 customers and suppliers, split by `where`) read it once; the frames are not modified after reading."""
     raw_dir = Path(raw_dir)
     file = spec.file
     paths = table_files(raw_dir, spec)
@@ -117,7 +139,7 @@ def load_table(raw_dir: str | Path, spec: TableSpec) -> LoadedTable:
         frame, _ = clean_table(to_typed(_empty_raw(spec), spec), spec, file)
         return LoadedTable(spec.key, frame, file, None, None, None, 0, found=False,
                            duplicate_rule=spec.on_duplicate)
-    raws, problems = _read_all(paths, spec)
+    raws, problems = _read_all(paths, spec, cache)
     stacked = _stack(raws, spec)
     rows_read = len(stacked)
     if stacked.empty and spec.required and raws:  # else every table downstream is empty, unnamed

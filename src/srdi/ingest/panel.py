@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..atomic import write_csv, write_parquet
 from .errors import IngestError, make_problem
-from .partner_proxies import match_report, partner_shares, patent_counts
+from .partner_proxies import classify_applicants, match_report, partner_shares, patent_counts
 from .partners import PartnerMatcher, read_aliases
 
 KEY = ["stkcd", "year"]
@@ -141,7 +141,8 @@ def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.Pat
     p = _left(p, cust, KEY, ["cust_top5", "cust_large_share"], "customers.parquet")
     p = _left(p, supp, KEY, ["supp_top5", "supp_large_share"], "suppliers.parquet")
     p["ci_chain"] = p[["cust_large_share", "supp_large_share"]].mean(axis=1, skipna=True)
-    counts = patent_counts(patents, firms, matcher)
+    pairs = classify_applicants(patents, firms, matcher)  # once, for the counts and the match report
+    counts = patent_counts(patents, firms, matcher, pairs)
     count_cols = [c for c in counts.columns if c not in KEY]
     p = _left(p, counts, KEY, count_cols, "patents.parquet")
     for col in count_cols:
@@ -151,6 +152,6 @@ def build_base_panel(interim_dir: str | os.PathLike[str], out_path: str | os.Pat
     p = p.sort_values(KEY, kind="mergesort").reset_index(drop=True)
     assert_unique(p, KEY, "base panel")
     if match_report_path is not None:
-        write_csv(match_report_path, match_report(customers, suppliers, patents, firms, matcher))
+        write_csv(match_report_path, match_report(customers, suppliers, patents, firms, matcher, pairs))
     write_parquet(out_path, p)
     return p

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .partners import Match, PartnerMatcher, is_own_affiliate, name_core, own_affiliate_keys
+from .partners import Match, PartnerMatcher, name_core, own_affiliate_keys
 
 KEY = ["stkcd", "year"]
 TOP_N = 5
@@ -70,12 +72,13 @@ def partner_shares(partners: pd.DataFrame, matcher: PartnerMatcher, prefix: str)
 
 
 def _applicant_pairs(patents: pd.DataFrame) -> pd.DataFrame:
-    """One row per (patent row, applicant name), from the ';'-joined `applicants`."""
+    """One row per (patent row, applicant name), from the ';'-joined `applicants` (split by Arrow, in order)."""
     pats = patents.dropna(subset=["app_year"]).reset_index(drop=True)
-    names = pats["applicants"].astype("string").str.split(";")
-    pairs = pd.DataFrame({"row": np.arange(len(pats)), "stkcd": pats["stkcd"], "name": names}).explode("name")
-    pairs = pairs.dropna(subset=["name"])
-    return pairs.loc[pairs["name"].str.len() > 0].reset_index(drop=True)
+    lists = pc.split_pattern(pa.array(pats["applicants"].astype(object), type=pa.string(), from_pandas=True), ";")
+    row = pc.list_parent_indices(lists).to_numpy()
+    name = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+    keep = np.fromiter((len(n) > 0 for n in name), dtype=bool, count=len(name))
+    return pd.DataFrame({"row": row[keep], "stkcd": pats["stkcd"].to_numpy()[row[keep]], "name": name[keep]})
 
 
 def classify_applicants(patents: pd.DataFrame, firms: pd.DataFrame, matcher: PartnerMatcher) -> pd.DataFrame:
@@ -89,27 +92,30 @@ def classify_applicants(patents: pd.DataFrame, firms: pd.DataFrame, matcher: Par
     short = firms["short_name"] if "short_name" in firms else pd.Series("", index=firms.index)
     keys = {s: own_affiliate_keys(c, n) for s, c, n in zip(firms["stkcd"], firms["company_name"], short,
                                                            strict=True)}
-    uniq = pairs[["stkcd", "name"]].drop_duplicates()
-    own_rule = {}
-    for stkcd, name in zip(uniq["stkcd"], uniq["name"], strict=True):
-        k = keys.get(stkcd, ())
-        if k and name_core(name) == k[0]:
+    stkcds, names = pairs["stkcd"].tolist(), pairs["name"].tolist()
+    cores = {n: name_core(n) for n in set(names)}
+    own_rule: dict[tuple[object, str], str] = {}
+    for stkcd, name in set(zip(stkcds, names, strict=True)):
+        k, core = keys.get(stkcd, ()), cores[name]
+        if k and core == k[0]:
             own_rule[(stkcd, name)] = "own_firm"
-        elif k and is_own_affiliate(name, k):
+        elif k and core and any(part in core for part in k):  # is_own_affiliate on the cached core
             own_rule[(stkcd, name)] = "own_affiliate"
     if own_rule:
-        own = pd.Series([own_rule.get(p) for p in zip(pairs["stkcd"], pairs["name"], strict=True)], index=pairs.index)
+        own = pd.Series([own_rule.get(p) for p in zip(stkcds, names, strict=True)], index=pairs.index, dtype=object)
         mask = own.notna()
         pairs.loc[mask, "rule"] = own[mask]
         pairs.loc[mask, "cls"] = "own"
     return pairs
 
 
-def patent_counts(patents: pd.DataFrame, firms: pd.DataFrame, matcher: PartnerMatcher) -> pd.DataFrame:
+def patent_counts(patents: pd.DataFrame, firms: pd.DataFrame, matcher: PartnerMatcher,
+                  pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per firm-year of application: n_patents, n_invention, and applications with a co-applicant (other than
-    the firm and its own subsidiaries) that is a large enterprise / university / research institute."""
+    the firm and its own subsidiaries) that is a large enterprise / university / research institute.
+    `pairs`: classify_applicants of the same tables, when the caller has it already."""
     pats = patents.dropna(subset=["app_year"]).reset_index(drop=True)
-    pairs = classify_applicants(patents, firms, matcher)
+    pairs = classify_applicants(patents, firms, matcher) if pairs is None else pairs
     n = len(pats)
     has = {}
     for cls in ("large", "university", "institute"):
@@ -145,14 +151,14 @@ def _summarise(source: str, names: pd.Series, rules: pd.Series, related: pd.Seri
 
 
 def match_report(customers: pd.DataFrame, suppliers: pd.DataFrame, patents: pd.DataFrame, firms: pd.DataFrame,
-                 matcher: PartnerMatcher) -> pd.DataFrame:
+                 matcher: PartnerMatcher, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Counts by rule per source (customers, suppliers, patent co-applicants other than the firm itself) with
     the most frequent names of each rule; the `unmatched` rows list the frequent names no rule classified."""
     rows: list[dict[str, object]] = []
     for source, frame in (("customers", customers), ("suppliers", suppliers)):
         c = classify_rows(frame, matcher)
         rows += _summarise(source, c["partner_name"].fillna(""), c["rule"], c["related"])
-    pairs = classify_applicants(patents, firms, matcher)
+    pairs = classify_applicants(patents, firms, matcher) if pairs is None else pairs
     pairs = pairs.loc[pairs["rule"] != "own_firm"]
     rows += _summarise("patent_coapplicants", pairs["name"], pairs["rule"], pairs["related"])
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from python_calamine import CalamineWorkbook
 
 from .errors import IngestError, make_problem
@@ -86,10 +88,35 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _grid_arrow(text: str) -> pd.DataFrame | None:
+    """The grid pandas' parser gives, read by Arrow (several times faster), for the usual export: no quote
+    characters, no blank line, every row as wide as the first. None for any other file, which pandas reads (and
+    whose problems it reports in its own words)."""
+    if '"' in text:
+        return None
+    width = text[: text.find("\n")].count(",") + 1 if "\n" in text else text.count(",") + 1
+    names = [str(i) for i in range(width)]
+    try:
+        got = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pa_csv.ParseOptions(delimiter=",", quote_char=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                                  strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    grid = pd.DataFrame({i: pd.Series(got.column(i), dtype="str") for i in range(width)})
+    grid.columns = pd.Index(range(width))
+    return grid
+
+
 def _grid_csv(path: Path, encoding: str, file: str, table: str) -> tuple[pd.DataFrame, str]:
     text, used = decode(path.read_bytes(), encoding, file, table)
     if not text.strip():
         return pd.DataFrame(), used
+    grid = _grid_arrow(text)
+    if grid is not None:
+        return grid, used
     try:
         grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                            skip_blank_lines=False, sep=",")
@@ -259,8 +286,9 @@ def read_table(
             raise IngestError([make_problem(file, table, "is empty (no header row)")])
         header = [_cell_text(c) or "" for c in grid.iloc[0].tolist()]
         header, renamed = rename_headers([h.strip().lstrip("\ufeff") for h in header], header_map or {})
-        grid.iloc[0] = header
-        n_header = _header_rows(grid, header_rows, dtypes, allowed or {}, file, table)
+        top = grid.iloc[:3].copy()  # the layout is read from the first rows: only they get the renamed header
+        top.iloc[0] = header
+        n_header = _header_rows(top, header_rows, dtypes, allowed or {}, file, table)
         dup = sorted({h for h in header if h and header.count(h) > 1})
         if dup:
             raise IngestError([make_problem(file, table, f"header row repeats field code(s) {dup}")])

@@ -24,19 +24,23 @@ def st_years(events: pd.DataFrame, rule: str) -> pd.DataFrame:
         return pd.DataFrame({"stkcd": pd.Series([], dtype=object), "year": pd.Series([], dtype="Int64"),
                              "st_type": pd.Series([], dtype=object)})
     horizon = int(ev["event_date"].dt.year.max())
-    rows: list[tuple[str, int, str]] = []
-    for stkcd, g in ev.groupby("stkcd", sort=True):
-        years = g["event_date"].dt.year.to_numpy()
-        status = g["st_status"].to_numpy()
-        for y in range(int(years.min()), horizon + 1):
-            before = np.flatnonzero(years <= y)
-            at_end = status[before[-1]] if before.size else NORMAL
-            if rule == "any":
-                start = status[np.flatnonzero(years < y)[-1]] if (years < y).any() else NORMAL
-                during = [start, *status[years == y]]
-                worst = max(during, key=lambda s: SEVERITY[s])
-                at_end = worst
-            if at_end != NORMAL:
-                rows.append((str(stkcd), y, str(at_end)))
-    out = pd.DataFrame(rows, columns=["stkcd", "year", "st_type"])
+    ev = pd.DataFrame({"stkcd": ev["stkcd"].astype(str).to_numpy(), "year": ev["event_date"].dt.year.to_numpy(),
+                       "sev": ev["st_status"].map(SEVERITY).to_numpy(dtype=np.int64)})
+    by_year = ev.groupby(["stkcd", "year"], sort=True)["sev"]
+    last, worst = by_year.last(), by_year.max()  # the status in force on 31 December; the worst of the year
+    # Every firm-year from the firm's first event year to the horizon.
+    first = last.reset_index().groupby("stkcd", sort=True)["year"].min()
+    span = (horizon - first.to_numpy() + 1).astype(np.int64)
+    firm = np.repeat(first.index.to_numpy(dtype=object), span)
+    starts = np.repeat(np.cumsum(span) - span, span)
+    year = np.repeat(first.to_numpy(), span) + (np.arange(span.sum()) - starts)
+    grid = pd.MultiIndex.from_arrays([firm, year], names=["stkcd", "year"])
+    at_end = last.reindex(grid).groupby(level="stkcd", sort=False).ffill().to_numpy(dtype=np.int64)
+    if rule == "any":  # the status carried in from the year before, or any worse one during the year
+        carried = np.where(year == np.repeat(first.to_numpy(), span), SEVERITY[NORMAL], np.roll(at_end, 1))
+        during = worst.reindex(grid).fillna(SEVERITY[NORMAL]).to_numpy(dtype=np.int64)
+        at_end = np.maximum(carried, during)
+    status = np.array(list(SEVERITY), dtype=object)[at_end]  # SEVERITY's values are 0, 1, 2 in order
+    keep = at_end != SEVERITY[NORMAL]
+    out = pd.DataFrame({"stkcd": firm[keep], "year": year[keep], "st_type": status[keep]})
     return out.astype({"year": "Int64"})

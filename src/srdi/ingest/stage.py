@@ -10,7 +10,7 @@ from typing import Any
 from ..atomic import write_json, write_parquet
 from .errors import IngestError, Problem
 from .links import fill_rd, match_designations
-from .load import LoadedTable, load_table
+from .load import LoadedTable, load_table, shared_files
 from .mapping import load_mapping
 
 REPORT_NAME = "ingest_report.json"
@@ -37,9 +37,10 @@ def ingest_raw(
     specs = load_mapping(mapping_path)
     loaded: dict[str, LoadedTable] = {}
     problems: list[Problem] = []
+    cache = shared_files(raw_dir, specs.values())
     for key, spec in specs.items():
         try:
-            loaded[key] = load_table(raw_dir, spec)
+            loaded[key] = load_table(raw_dir, spec, cache)
         except IngestError as exc:
             problems.extend(exc.problems)
     if problems:

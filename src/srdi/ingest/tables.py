@@ -160,7 +160,8 @@ def clean_patents(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.D
     """app_year from the application date; applicants as one normalized ';'-joined string."""
     out = frame.copy()
     out.insert(out.columns.get_loc("app_date") + 1, "app_year", _year(out["app_date"]))
-    out["applicants"] = out["applicants"].map(lambda t: ";".join(split_applicants(t)) or None)
+    joined = [";".join(split_applicants(t)) or None for t in out["applicants"].tolist()]
+    out["applicants"] = pd.Series(joined, index=out.index, dtype=object)
     dropped: Dropped = {}
     out = require_unique(out, ["stkcd", "app_no"], file, spec, dropped)
     return _finish(out, [], ["stkcd", "app_no"]), dropped

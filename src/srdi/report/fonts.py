@@ -71,7 +71,7 @@ def cjk_font_face(text: str) -> str:
     none). Deterministic: the same characters give the same bytes."""
     from fontTools import subset
 
-    chars = sorted({c for c in text if is_cjk(c)})
+    chars = sorted(c for c in set(text) if is_cjk(c))  # distinct characters first: the page is megabytes
     if not chars:
         return ""
     path = cjk_font_path()

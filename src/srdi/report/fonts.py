@@ -13,7 +13,12 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import logging
 from pathlib import Path
+
+# fontTools logs every glyph name of every subset (matplotlib's PDF fonts, the report's CJK subset) at INFO: hundreds
+# of long lines per job log, and the formatting cost CPU. Its warnings still show.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 SYSTEM_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

@@ -5,9 +5,9 @@ Usage: python benchmarks/bench_report.py RUN_DIR BEFORE_SRC AFTER_SRC [--repeat 
 
 RUN_DIR is a finished demo run (`srdi.launch` or snakemake); each job's command is taken from its latest
 Snakemake log and rerun with PYTHONPATH=BEFORE_SRC and =AFTER_SRC in turn (interleaved, so both see the same
-load), its outputs redirected to temporary folders. CPU is user + system time of the job's process (rusage), not
-wall time: on a shared machine the wall time is mostly waiting for a core. Every output file of the two trees is
-compared byte for byte (provenance.json without its created_utc).
+load), its outputs redirected to temporary folders, BLAS on one thread as in the rules. CPU is user + system
+time of the job's process (rusage), not wall time: on a shared machine the wall time is mostly waiting for a
+core. Every output file of the two trees is compared byte for byte (provenance.json without its created_utc).
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ JOBS = {  # job -> the option naming its output (a folder, or the file for prove
     "report": "--out",
 }
 
+# What Snakemake sets for a job of `threads: 1` (these rules): multi-threaded BLAS would both slow the jobs down on
+# a loaded machine (np.vecdot of 27,701 values: 7.6 ms with two OpenBLAS threads) and change the sums' bits.
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                     "GOTO_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
 
 def job_commands(run_dir: Path) -> dict[str, list[str]]:
     logs = sorted((run_dir / ".snakemake" / "log").glob("*.snakemake.log"))
@@ -51,8 +56,8 @@ def redirect(cmd: list[str], option: str, target: Path) -> list[str]:
 
 def cpu_run(cmd: list[str], src: str, cwd: Path) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, cwd=cwd, env={**os.environ, "PYTHONPATH": src}, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=cwd, env={**os.environ, **ONE_THREAD, "PYTHONPATH": src}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

@@ -68,3 +68,21 @@ def test_write_describe_writes_both_samples_and_the_definitions(tmp_path):
     assert est.loc["y", "n"] == est.loc["L.coinnov", "n"] < full.loc["y", "n"] == panel["in_sample"].sum()
     defs = pd.read_csv(tmp_path / "variables.csv")
     assert list(defs["symbol"]) == ["y", "CoInno"]
+
+
+@pytest.mark.parametrize("n", [3, 4, 7, 50, 545, 27_701])
+def test_pearson_has_scipy_pearsonrs_bits(n):
+    """describe's own Pearson r and p (no scipy.stats import at start-up) must be scipy.stats.pearsonr's bits, so
+    correlations.csv does not change: skewed, scaled, near-perfectly and barely correlated pairs."""
+    import numpy as np
+    from scipy import stats
+
+    from srdi.describe import pearson
+
+    rng = np.random.default_rng(n)
+    for case in range(12):
+        x = rng.lognormal(size=n) * 10.0 ** rng.integers(-3, 6)
+        y = (case / 11) * x + rng.standard_t(3, size=n) * x.std() + rng.integers(0, 2, size=n) * 1e4
+        ours = pearson(x, y)
+        ref = stats.pearsonr(x, y)
+        assert ours == (float(ref.statistic), float(ref.pvalue)), (n, case)

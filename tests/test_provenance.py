@@ -36,3 +36,37 @@ def test_derived_seeds_are_stable_and_distinct():
     assert derive_seed(20250403, "model:a") == derive_seed(20250403, "model:a")
     assert derive_seed(20250403, "model:a") != derive_seed(20250403, "model:b")
     assert derive_seed(1, "model:a") != derive_seed(2, "model:a")
+
+
+def test_hash_inputs_lists_the_files_pathlib_finds(tmp_path, monkeypatch):
+    """The os.walk listing keys and hashes exactly what `Path(folder).rglob("*")` + is_file() gives: nested and
+    hidden files, a symlinked file (hashed), a symlinked folder (not entered), a large file (hashed in blocks), a
+    relative folder and "."; a file named twice is one entry."""
+    import os
+    from pathlib import Path
+
+    from srdi.provenance import SMALL, hash_inputs
+
+    raw = tmp_path / "raw"
+    (raw / "mdna" / "2020").mkdir(parents=True)
+    (raw / "mdna" / "2020" / "000001_2020.txt").write_text("文本", encoding="utf-8")
+    (raw / ".hidden").write_bytes(b"h")
+    (raw / "empty.csv").write_bytes(b"")
+    (raw / "big.bin").write_bytes(bytes(range(256)) * (SMALL // 256 * 3 + 7))
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.txt").write_text("x")
+    os.symlink(tmp_path / "elsewhere", raw / "linked_dir")
+    os.symlink(raw / ".hidden", raw / "linked_file")
+    monkeypatch.chdir(tmp_path)
+
+    def reference(folder: str) -> dict[str, str]:
+        return {f.as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+                for f in sorted(Path(folder).rglob("*")) if f.is_file()}
+
+    for folder in ("raw", "raw/", "./raw"):
+        assert hash_inputs([folder]) == reference(folder)
+    monkeypatch.chdir(raw)
+    assert hash_inputs(["."]) == reference(".")
+    assert len(reference(".")) == 5  # the linked folder's file is not among them
+    both = hash_inputs([".", "mdna/2020/000001_2020.txt"])
+    assert list(both) == sorted(reference("."))

@@ -229,15 +229,15 @@ def draw_heterogeneity(estimates: Mapping[str, pd.DataFrame], labels: Labels, se
 
 def truth_matches(estimates: Mapping[str, pd.DataFrame], estimands: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per true estimand: the first model whose coefficient rows have its (outcome, term)."""
+    first: dict[tuple[Any, Any], tuple[str, pd.Series]] = {}  # (outcome, term) -> first model and row
+    for model, frame in estimates.items():
+        coefs = frame[~frame["equation"].isin(DERIVED_EQUATIONS)]
+        for i, key in enumerate(zip(coefs["outcome"], coefs["term"], strict=True)):
+            if key not in first:
+                first[key] = (model, coefs.iloc[i])
     rows = []
     for e in estimands:
-        hit = None
-        for model, frame in estimates.items():
-            cand = frame[(frame["outcome"] == e["outcome"]) & (frame["term"] == e["term"])
-                         & ~frame["equation"].isin(DERIVED_EQUATIONS)]
-            if len(cand):
-                hit = (model, cand.iloc[0])
-                break
+        hit = first.get((e["outcome"], e["term"]))
         rows.append({"outcome": e["outcome"], "term": e["term"], "truth": e["value"],
                      "hypothesis": e.get("hypothesis", ""), "model": hit[0] if hit else None,
                      "estimate": hit[1]["estimate"] if hit else np.nan,

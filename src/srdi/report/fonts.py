@@ -13,7 +13,12 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import logging
 from pathlib import Path
+
+# fontTools logs every glyph name of every subset (matplotlib's PDF fonts, the report's CJK subset) at INFO: hundreds
+# of long lines per job log, and the formatting cost CPU. Its warnings still show.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 SYSTEM_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -71,7 +76,7 @@ def cjk_font_face(text: str) -> str:
     none). Deterministic: the same characters give the same bytes."""
     from fontTools import subset
 
-    chars = sorted({c for c in text if is_cjk(c)})
+    chars = sorted(c for c in set(text) if is_cjk(c))  # distinct characters first: the page is megabytes
     if not chars:
         return ""
     path = cjk_font_path()

@@ -175,11 +175,12 @@ def render_docx(table: Table, language: str = "en") -> bytes:
 
     def add_row(cells: list[tuple[str, int]], italic: bool = False) -> int:
         row = grid.add_row()
+        row_cells = row.cells  # python-docx rebuilds this list on every access; merging keeps later cells valid
         col = 0
         for text, span in cells:
-            cell = row.cells[col]
+            cell = row_cells[col]
             if span > 1:
-                cell = cell.merge(row.cells[col + span - 1])
+                cell = cell.merge(row_cells[col + span - 1])
             para = cell.paragraphs[0]
             para.alignment = WD_ALIGN_PARAGRAPH.LEFT if col == 0 else WD_ALIGN_PARAGRAPH.CENTER
             m = STARS.match(text) if col else None

@@ -223,8 +223,8 @@ def _table_with_few_clusters(tmp_path, language: str, refine_g: int, distinct_g:
 def test_regression_table_notes_few_clusters(tmp_path) -> None:
     table = _table_with_few_clusters(tmp_path, "en", 12, MIN_CLUSTERS + 10)
     assert table.notes == [
-        "Standard errors in parentheses, clustered by firm; clustered by industry_code.",
-        "Column (2) is clustered by industry_code with only 12 clusters; cluster-robust inference is unreliable "
+        "Standard errors in parentheses: columns (1), (4) clustered by firm; columns (2)–(3) clustered by industry.",
+        "Column (2) is clustered by industry with only 12 clusters; cluster-robust inference is unreliable "
         f"with fewer than {MIN_CLUSTERS} (see the wild cluster bootstrap).",
         "* p<0.1, ** p<0.05, *** p<0.01.",
     ]
@@ -233,8 +233,8 @@ def test_regression_table_notes_few_clusters(tmp_path) -> None:
 
 def test_regression_table_notes_columns_sharing_few_clusters_in_chinese(tmp_path) -> None:
     table = _table_with_few_clusters(tmp_path, "zh", 12, 12)
-    assert (f"第(2)、(3)列按industry_code聚类，仅有12个聚类；聚类数少于{MIN_CLUSTERS}时，聚类稳健推断不可靠"
-            "(可参考野聚类自助法)。") in table.notes
+    assert (f"第（2）—（3）列按行业聚类，仅有12个聚类；聚类数少于{MIN_CLUSTERS}时，聚类稳健推断不可靠"
+            "（可参考野聚类自助法）。") in table.notes
     en = _table_with_few_clusters(tmp_path / "en", "en", 12, 12)
-    assert "Columns (2) and (3) are clustered by industry_code with only 12 clusters; cluster-robust inference is " \
+    assert "Columns (2)–(3) are clustered by industry with only 12 clusters; cluster-robust inference is " \
            f"unreliable with fewer than {MIN_CLUSTERS} (see the wild cluster bootstrap)." in en.notes

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
+from test_ingest_mapping import _edited
 
 from srdi.ingest import IngestError, load_mapping
 from srdi.ingest.load import load_table
@@ -83,14 +83,6 @@ def test_a_required_type_with_no_rows_is_an_error(tmp_path):
     text = "\n".join(line for line in FIXTURE.read_text(encoding="utf-8").splitlines() if "供应商" not in line)
     with pytest.raises(IngestError, match=r"\[suppliers\], column 'CusSupType': has no rows with CusSupType = 供应商"):
         _load(_raw(tmp_path, text + "\n"), "suppliers")
-
-
-def _edited(tmp_path: Path, edit) -> Path:
-    doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
-    edit(doc)
-    path = tmp_path / "mapping.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def test_where_values_must_split_the_file_exactly(tmp_path):

@@ -99,6 +99,12 @@ def test_command_line_overrides_merge_recursively():
     (("demo", "out_dir"), "../outside"),
     (("demo", "out_dir"), "/tmp/elsewhere"),
     (("data", "raw_dir"), "data/raw\nrm -rf ~"),
+    (("describe", "sample_model"), "baseline; id"),
+    (("partners", "aliases"), "data/aliases.csv\n$(id)"),
+    (("text", "scope"), "report; id"),
+    (("text", "jobs"), "2; id"),
+    (("demo", "texts"), "short$(id)"),
+    (("resampling", "shards"), 0),
 ])
 def test_unsafe_names_and_paths_are_refused_naming_the_key(shipped, where, value):
     bad = copy.deepcopy(shipped)
@@ -155,6 +161,18 @@ def test_minimal_panel_config_file_loads_for_the_workflow(tmp_path):
     path = _write(tmp_path, yaml.safe_dump(_minimal(panel)))
     cfg = load_workflow_config(path, {})
     assert cfg["models"]["main"]["fe"] == ["entity", "time"]
+
+
+def test_describe_sample_model_must_be_a_panel_model(shipped):
+    bad = copy.deepcopy(shipped)
+    bad["describe"]["sample_model"] = "baselin"
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad)
+    assert "describe.sample_model: 'baselin' is not a model of `models:`; did you mean 'baseline'" in str(err.value)
+    bad["describe"]["sample_model"] = "mechanism"
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad)
+    assert "describe.sample_model: 'mechanism' is a `kind: mediation` model" in str(err.value)
 
 
 def test_a_table_naming_an_undefined_model_is_an_error_with_a_suggestion(shipped):

@@ -33,7 +33,7 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
 
 
 def model_reference_problems(config: Mapping[str, Any]) -> list[str]:
-    """Every table and figure entry that names a model `models:` does not define."""
+    """Every table, figure and describe entry that names a model `models:` does not define, or one of the wrong kind."""
     models = config.get("models", {})
     refs: list[tuple[str, Any]] = []
     for table, spec in config.get("tables", {}).get("regressions", {}).items():
@@ -49,9 +49,11 @@ def model_reference_problems(config: Mapping[str, Any]) -> list[str]:
             kinds.append((f"figures.{key}", figures.get(key), kind))
     refs += [(where, name) for where, name, _ in kinds]
     refs += [(f"figures.placebo[{i}]", m) for i, m in enumerate(figures.get("placebo", ()))]
+    kinds.append(("describe.sample_model", config.get("describe", {}).get("sample_model"), "panel"))
+    refs.append(kinds[-1][:2])
     problems = [f"  {where}: {name!r} is not a model of `models:`{did_you_mean(name, models)}"
                 for where, name in refs if name is not None and name not in models]
-    problems += [f"  {where}: {name!r} is a `kind: {models[name].get('kind')}` model; this figure needs `kind: {kind}`"
+    problems += [f"  {where}: {name!r} is a `kind: {models[name].get('kind')}` model; it needs `kind: {kind}`"
                  for where, name, kind in kinds if name in models and models[name].get("kind") != kind]
     return problems
 

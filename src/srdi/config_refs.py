@@ -53,7 +53,8 @@ def model_reference_problems(config: Mapping[str, Any]) -> list[str]:
     refs.append(kinds[-1][:2])
     problems = [f"  {where}: {name!r} is not a model of `models:`{did_you_mean(name, models)}"
                 for where, name in refs if name is not None and name not in models]
-    problems += [f"  {where}: {name!r} is a `kind: {models[name].get('kind')}` model; it needs `kind: {kind}`"
+    problems += [f"  {where}: {name!r} is a `kind: {models[name].get('kind')}` model; "
+                 f"{'this figure' if where.startswith('figures') else 'it'} needs `kind: {kind}`"
                  for where, name, kind in kinds if name in models and models[name].get("kind") != kind]
     return problems
 

@@ -77,8 +77,8 @@ def draw_placebo(estimates: dict[str, pd.DataFrame], labels: Labels) -> Figure:
     import matplotlib.pyplot as plt
     import numpy as np
     from matplotlib.ticker import MaxNLocator
-    from scipy.stats import gaussian_kde
 
+    from srdi.report.density import gaussian_density
     from srdi.report.figure_style import WIDTH_IN, p_text
     from srdi.report.numbers import fixed
 
@@ -99,7 +99,7 @@ def draw_placebo(estimates: dict[str, pd.DataFrame], labels: Labels) -> Figure:
         ax.hist(draws, bins=30, density=True, color="#d9d9d9", edgecolor="white")
         if draws.size > 1 and np.std(draws) > 0:
             grid = np.linspace(lo - pad, hi + pad, 200)
-            ax.plot(grid, gaussian_kde(draws)(grid), color=INK, lw=1.0)
+            ax.plot(grid, gaussian_density(draws, grid), color=INK, lw=1.0)
         ax.axvline(r.estimate, color="#b2182b", lw=1.4)
         ax.set_xlim(lo - pad, hi + pad)
         ax.xaxis.set_major_locator(MaxNLocator(5))

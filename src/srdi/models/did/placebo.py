@@ -126,9 +126,10 @@ def permute_cohorts(g: np.ndarray, design: str, reps: int, seed: int,
     g = np.asarray(g, dtype=np.int64)
     indices = np.arange(reps) if indices is None else np.asarray(indices, dtype=np.int64)
     out = np.broadcast_to(g, (indices.size, g.size)).copy()
-    moved = np.arange(g.size) if design == "entities" else np.flatnonzero(g > 0)
+    moved = slice(None) if design == "entities" else np.flatnonzero(g > 0)
+    values = g[moved]
     for row, i in zip(out, indices, strict=True):
-        row[moved] = draw_rng(seed, int(i)).permutation(g[moved])
+        row[moved] = draw_rng(seed, int(i)).permutation(values)
     return out
 
 

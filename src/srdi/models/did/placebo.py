@@ -52,7 +52,7 @@ from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.within import codes_of, singleton_mask
 
 DESIGNS = ("entities", "timing")
-BLOCK = 128  # placebo columns residualised at once (N x BLOCK float64)
+BLOCK = 128  # regressor placebo columns residualised at once (N x BLOCK float64); DID draws: draws.BLOCK
 COLLINEAR_TOL = 1e-9  # residual norm of a placebo column below this share of its raw norm: the draw is NaN
 TIE_RTOL = 1e-10  # a draw within this relative distance of the real estimate counts as at least as extreme
 SUMMARY_COLUMNS = ("term", "design", "estimate", "n_draws", "draws_mean", "draws_sd", "draws_q025", "draws_q975",

@@ -337,9 +337,10 @@ def test_bootstrap_reproducible_and_close_to_analytic(mpdta):
 
 
 def test_bootstrap_follows_the_stated_convention_on_moderndids_influence_function():
-    """Draw b = U_b psi / n with U_b Rademacher from default_rng(seed).integers(0, 2, (B, n)) (units in entity
-    order), SE = IQR / (q75 - q25 of N(0,1)) with type-1 quantiles, uniform critical value = type-1 quantile of
-    max_k |draw_k| / se_k; computed here from moderndid's influence functions."""
+    """Draw b = U_b psi / n with U_b Rademacher from draw b's own stream, default_rng(SeedSequence(seed,
+    spawn_key=(b,))).integers(0, 2, n) (units in entity order), SE = IQR / (q75 - q25 of N(0,1)) with type-1
+    quantiles, uniform critical value = type-1 quantile of max_k |draw_k| / se_k; computed here from moderndid's
+    influence functions, with the multipliers drawn here by numpy alone."""
     from scipy import stats
 
     df = simulate(16)
@@ -350,7 +351,8 @@ def test_bootstrap_follows_the_stated_convention_on_moderndids_influence_functio
     firms = df.groupby("firm")["g"].first()
     md_order = firms.index[np.lexsort((firms.index, firms.replace(0, 10_000).to_numpy()))]
     psi = np.asarray(m.influence_func)[pd.Index(md_order).get_indexer(res.entities)]  # rows in entity order
-    u = 2.0 * np.random.default_rng(seed).integers(0, 2, size=(reps, psi.shape[0]), dtype=np.int8) - 1.0
+    u = 2.0 * np.stack([np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,))).integers(
+        0, 2, size=psi.shape[0], dtype=np.int8) for b in range(reps)]) - 1.0
     draws = u @ psi / psi.shape[0]
     q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))

@@ -84,7 +84,7 @@ def test_resampling_in_three_shard_jobs_gives_the_same_estimates(project, tmp_pa
     config = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
     config["resampling"] = {"shards": 3}
     (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    kinds = ("heterogeneity", "mediation")
+    kinds = ("heterogeneity", "mediation", "did")
     names = sorted(n for n, m in config["models"].items() if m["kind"] in kinds)
     targets = [f"results/estimates/{n}.csv" for n in names]
     run = _snakemake(work, "--forcerun", *(f"estimate_{k}" for k in kinds), "--", *targets)
@@ -92,7 +92,10 @@ def test_resampling_in_three_shard_jobs_gives_the_same_estimates(project, tmp_pa
     for kind in kinds:
         assert sorted(p.name for p in (work / f"results/interim/draws/{kind}").iterdir()) == [
             "0.npz", "1.npz", "2.npz"]
-    assert {config["models"][n]["kind"] for n in names} == set(kinds)  # both kinds are exercised
+    assert {config["models"][n]["kind"] for n in names} == set(kinds)  # every kind is exercised
+    did = [config["models"][n] for n in names if config["models"][n]["kind"] == "did"]
+    assert any((m.get("placebo") or {}).get("reps") and (m.get("callaway_santanna") or {}).get("bootstrap", 999)
+               and "callaway_santanna" in m.get("estimators", ["callaway_santanna"]) for m in did)  # both DID draws
     assert all((work / t).read_bytes() == (project / t).read_bytes() for t in targets)
 
 

@@ -81,7 +81,7 @@ def provenance_inputs():
 
 # Kinds whose draws srdi.models.draws can split: with resampling.shards = n > 1 each runs n shard jobs writing
 # partial draw files, and its estimate job combines them (same seeds, so the same bytes as one job).
-SHARDED_KINDS = {"heterogeneity", "mediation"}
+SHARDED_KINDS = {"heterogeneity", "mediation", "did"}
 SHARDS = config["resampling"]["shards"]
 
 

@@ -296,8 +296,9 @@ def callaway_santanna(
             cols = np.flatnonzero(mask.to_numpy())
             c = inf.uniform_critical_value(boot, cols, alpha)
             if not c >= z:  # R did falls back to pointwise when the band is narrower or undefined
-                logger.warning("model %r: uniform critical value for %s (%.3f) below the pointwise one; using %.3f",
-                               model, name, c, z)
+                if c < z:  # undefined (NaN): no bootstrap SE in the family, or a shard job's partial draws
+                    logger.warning("model %r: uniform critical value for %s (%.3f) below the pointwise one; "
+                                   "using %.3f", model, name, c, z)
                 c = z
             crit[name] = c
             band_low[cols] = est[cols] - c * se[cols]

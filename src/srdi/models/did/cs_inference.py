@@ -10,7 +10,9 @@ With S the (G x K) cluster sums of psi (S = psi when clustering by the unit), th
   as BMisc::multiplier_bootstrap called by R `did`'s `mboot`; the bootstrap SE is the interquartile range of the
   draws divided by qnorm(0.75) - qnorm(0.25), and the uniform (simultaneous) critical value is the 1 - alpha
   quantile of max_k |draw_k| / se_k over the estimates of one family; quantiles are R's type 1 (inverted CDF).
-  All estimates share the same draws (R redraws for each call; the distribution is the same).
+  All estimates share the same draws (R redraws for each call; the distribution is the same). Draw b takes its
+  multipliers from its own stream, `srdi.models.draws.draw_rng(seed, b)`, and the draws are asked of
+  `srdi.models.draws.resample` (step "cs_bootstrap"), so they can run in shard jobs with the same result.
 Estimates whose influence function is identically zero (the reference cells of a universal base period) are
 degenerate: SE NaN, left out of Wald tests and of the uniform band (R: SE NA, dropped by `mboot`).
 """
@@ -24,6 +26,7 @@ from scipy import sparse
 
 from srdi.blas_threads import limit_blas
 from srdi.models import dist
+from srdi.models.draws import draw_rng, resample
 
 IQR_NORMAL = float(dist.norm_ppf(0.75) - dist.norm_ppf(0.25))  # 1.34898: IQR of a standard normal
 
@@ -73,12 +76,17 @@ def wald_test(est: np.ndarray, sums: np.ndarray, n: int, terms: list[str]) -> Wa
     return WaldTest(w, int(a.size), float(dist.chi2_sf(w, a.size)), names)
 
 
-def rademacher(n_clusters: int, reps: int, seed: int) -> np.ndarray:
-    """(reps x n_clusters) Rademacher multipliers from `np.random.default_rng(seed)` (one call, reproducible)."""
+def rademacher(n_clusters: int, reps: int, seed: int, indices: np.ndarray | None = None) -> np.ndarray:
+    """(draws x n_clusters) Rademacher multipliers: row b is draw b of `reps`, from its own stream
+    `draw_rng(seed, b)` (`integers(0, 2, n_clusters)` mapped to -1/+1), so any subset of draws (`indices`,
+    default all) can be computed alone."""
     if reps < 1:
         raise ValueError(f"bootstrap needs reps >= 1, got {reps}")
-    bits = np.random.default_rng(seed).integers(0, 2, size=(reps, n_clusters), dtype=np.int8)
-    return (2.0 * bits - 1.0)
+    indices = np.arange(reps) if indices is None else np.asarray(indices, dtype=np.int64)
+    bits = np.empty((indices.size, n_clusters), dtype=np.int8)
+    for row, b in zip(bits, indices, strict=True):
+        row[:] = draw_rng(seed, int(b)).integers(0, 2, size=n_clusters, dtype=np.int8)
+    return 2.0 * bits - 1.0
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class Bootstrap:
 @limit_blas()
 def multiplier_bootstrap(sums: np.ndarray, n: int, reps: int, seed: int) -> Bootstrap:
     """Multiplier bootstrap draws of all K estimates at once and their IQR-based SEs."""
-    draws = rademacher(sums.shape[0], reps, seed) @ sums / n
+    draws = resample("cs_bootstrap", reps, lambda idx: rademacher(sums.shape[0], reps, seed, idx) @ sums / n)
     q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
     se = (q75 - q25) / IQR_NORMAL
     se[degenerate(sums) | ~(se > 0)] = np.nan

@@ -1,6 +1,6 @@
 """Placebo (randomisation) tests: re-estimate with fake treatment assignments and see where the real estimate falls.
 
-Three designs, all seeded (`numpy.random.default_rng(seed)`; the same seed gives identical draws):
+Three designs, all seeded (the same seed gives identical draws):
 
 * `placebo_did(design="entities")`: the entity-level first-treated years (0 = never treated) are permuted across
   *all* entities of the estimation sample, so every cohort keeps its size (and the never-treated group too) while
@@ -25,6 +25,10 @@ projection on the k demeaned controls. Draws are processed in blocks of columns.
 
 Any other estimator: `placebo_did(estimator=f)` calls `f(frame)` for each draw on the input rows with the
 placebo first-treated column, and takes the float it returns (e.g. an imputation or Callaway-Sant'Anna ATT).
+
+Draw i of `placebo_did` permutes the cohorts with its own stream, `srdi.models.draws.draw_rng(seed, i)`, and the
+draws are asked of `srdi.models.draws.resample` (step "placebo:<design>"), so they can run in shard jobs with the
+same result (docs/estimation.md, "Resampling in shards"); `permute_cohorts(..., indices)` rebuilds any of them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import pandas as pd
 
 from srdi.blas_threads import limit_blas
 from srdi.models.did._regdid import prepare
+from srdi.models.draws import draw_rng, resample
 from srdi.models.hdfe import Absorber
 from srdi.models.moderation import estimation_rows, fe_codes
 from srdi.models.panel import _independent_by_scale
@@ -47,7 +52,7 @@ from srdi.models.spec import ModelSpec, check_columns, parse_spec
 from srdi.models.within import codes_of, singleton_mask
 
 DESIGNS = ("entities", "timing")
-BLOCK = 128  # placebo columns residualised at once (N x BLOCK float64)
+BLOCK = 128  # regressor placebo columns residualised at once (N x BLOCK float64); DID draws: draws.BLOCK
 COLLINEAR_TOL = 1e-9  # residual norm of a placebo column below this share of its raw norm: the draw is NaN
 TIE_RTOL = 1e-10  # a draw within this relative distance of the real estimate counts as at least as extreme
 SUMMARY_COLUMNS = ("term", "design", "estimate", "n_draws", "draws_mean", "draws_sd", "draws_q025", "draws_q975",
@@ -107,22 +112,24 @@ def _check_reps(reps: int) -> None:
 # draws
 
 
-def permute_cohorts(g: np.ndarray, design: str, reps: int, seed: int) -> np.ndarray:
-    """(reps x n) placebo first-treated years for the n entities whose real ones are `g` (0 = never treated).
+def permute_cohorts(g: np.ndarray, design: str, reps: int, seed: int,
+                    indices: np.ndarray | None = None) -> np.ndarray:
+    """(draws x n) placebo first-treated years for the n entities whose real ones are `g` (0 = never treated).
 
     "entities": each row is a random permutation of g (cohort sizes kept); "timing": the treated entries (g > 0)
-    are permuted among themselves, never-treated entities stay 0. One `rng.permuted` call draws all rows.
+    are permuted among themselves, never-treated entities stay 0. Row i is draw i of `reps`, permuted with its
+    own stream `draw_rng(seed, i)`, so any subset of draws (`indices`, default all) can be computed alone.
     """
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {DESIGNS}, got {design!r}")
     _check_reps(reps)
     g = np.asarray(g, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    if design == "entities":
-        return rng.permuted(np.broadcast_to(g, (reps, g.size)), axis=1)
-    out = np.broadcast_to(g, (reps, g.size)).copy()
-    treated = np.flatnonzero(g > 0)
-    out[:, treated] = rng.permuted(np.broadcast_to(g[treated], (reps, treated.size)), axis=1)
+    indices = np.arange(reps) if indices is None else np.asarray(indices, dtype=np.int64)
+    out = np.broadcast_to(g, (indices.size, g.size)).copy()
+    moved = slice(None) if design == "entities" else np.flatnonzero(g > 0)
+    values = g[moved]
+    for row, i in zip(out, indices, strict=True):
+        row[moved] = draw_rng(seed, int(i)).permutation(values)
     return out
 
 
@@ -244,9 +251,9 @@ def placebo_did(
     """Placebo distribution of a staggered-DID estimate under random cohorts (see the module docstring).
 
     Default estimator: the static TWFE coefficient of `twfe_static` (unit and year effects, `controls`), by the
-    fast FWL path on its estimation sample; `info["assignments"]` holds the (reps x entities) placebo cohorts for
-    `info["entities"]`. With `estimator=f`, `f` gets the input rows with `first_treat` replaced and returns the
-    estimate; the cohorts are permuted over every entity of `df`.
+    fast FWL path on its estimation sample; `permute_cohorts(g, design, reps, seed)` gives the (reps x entities)
+    placebo cohorts of `info["entities"]`. With `estimator=f`, `f` gets the input rows with `first_treat`
+    replaced and returns the estimate; the cohorts are permuted over every entity of `df`.
     """
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {DESIGNS}, got {design!r}")
@@ -255,12 +262,14 @@ def placebo_did(
         sample = _did_sample(df, entity, time, outcome, first_treat, controls)
         real = sample.g[None, :]
         estimate = float(sample.core.coefficients(_treatment_columns(sample, real))[0])
-        assignments = permute_cohorts(sample.g, design, reps, seed)
-        draws = np.empty(reps)
-        for block in _blocks(reps):
-            draws[block] = sample.core.coefficients(_treatment_columns(sample, assignments[block]), overwrite=True)
-        info = {"entities": sample.entities, "assignments": assignments, "nobs": sample.nobs,
-                "estimator": "twfe_static", "n_controls_dropped": sample.core.n_controls_dropped}
+
+        def fast(indices: np.ndarray) -> np.ndarray:
+            assignments = permute_cohorts(sample.g, design, reps, seed, indices)
+            return sample.core.coefficients(_treatment_columns(sample, assignments), overwrite=True)
+
+        draws = resample(f"placebo:{design}", reps, fast)
+        info = {"entities": sample.entities, "nobs": sample.nobs, "estimator": "twfe_static",
+                "n_controls_dropped": sample.core.n_controls_dropped}
         return PlaceboResult(design, "ATT", estimate, draws, seed,
                              _summary("ATT", design, estimate, draws, seed), info)
     for c in (entity, first_treat):
@@ -272,10 +281,15 @@ def placebo_did(
     g_entity = per_entity.first()
     entities = g_entity.index.to_numpy()
     pos = pd.Index(entities).get_indexer(df[entity])
-    assignments = permute_cohorts(g_entity.to_numpy(np.int64), design, reps, seed)
+    g = g_entity.to_numpy(np.int64)
     estimate = float(estimator(df))
-    draws = np.array([float(estimator(df.assign(**{first_treat: assignments[b, pos]}))) for b in range(reps)])
-    info = {"entities": entities, "assignments": assignments, "nobs": len(df), "estimator": "custom"}
+
+    def refits(indices: np.ndarray) -> np.ndarray:
+        return np.array([float(estimator(df.assign(**{first_treat: row[pos]})))
+                         for row in permute_cohorts(g, design, reps, seed, indices)])
+
+    draws = resample(f"placebo:{design}", reps, refits)
+    info = {"entities": entities, "nobs": len(df), "estimator": "custom"}
     return PlaceboResult(design, "ATT", estimate, draws, seed, _summary("ATT", design, estimate, draws, seed), info)
 
 

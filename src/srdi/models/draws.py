@@ -93,6 +93,13 @@ def resample(key: str, n: int, compute: Callable[[np.ndarray], np.ndarray]) -> n
     return _computed(compute, np.arange(n))
 
 
+def partial_draws() -> bool:
+    """Whether this process computes only a shard of the draws: its estimates are discarded, so a step may skip
+    work that only the estimates need (a wild bootstrap's test-inversion interval)."""
+    plan = _PLAN.get()
+    return plan is not None and plan.shard is not None
+
+
 def _computed(compute: Callable[[np.ndarray], np.ndarray], indices: np.ndarray) -> np.ndarray:
     parts = [np.asarray(compute(block), dtype=float) for block in blocks_of(indices)]
     if parts:

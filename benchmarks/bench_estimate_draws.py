@@ -113,8 +113,10 @@ def main() -> None:
             for name in sorted(models):
                 for version in times:
                     frame = pd.read_csv(work / version / f"{name}.csv")
+                    if "equation" not in frame:
+                        continue
                     for eq in ("wild_bootstrap", "placebo"):
-                        for _, row in frame[frame.get("equation", pd.Series(dtype=str)) == eq].iterrows():
+                        for _, row in frame[frame["equation"] == eq].iterrows():
                             print(f"  {name} {eq} {row['term']} {version}: p = {row['p_value']:.6f}, "
                                   f"CI [{row.get('conf_low', float('nan')):.6f}, "
                                   f"{row.get('conf_high', float('nan')):.6f}]")

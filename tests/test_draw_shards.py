@@ -152,11 +152,21 @@ def test_shard_files_hold_each_resampling_step_of_the_models_that_draw(tmp_path)
 def test_wild_weight_rows_depend_only_on_the_seed_and_the_draw_index():
     full, enumerated = wild_weights(9, 400, "webb", seed=4)
     assert not enumerated and full.shape == (400, 9)
-    picked = np.array([399, 3, 250, 0])
+    picked = np.array([399, 3, 250, 251, 252, 0])
     np.testing.assert_array_equal(wild_weight_rows(9, picked, "webb", 4), full[picked])
-    # draw b is G draws of its own stream (a naive loop over the documented definition)
-    naive = np.stack([WEBB_POINTS[draw_rng(4, b).integers(0, 6, size=9)] for b in range(400)])
-    np.testing.assert_array_equal(full, naive)
+    np.testing.assert_array_equal(wild_weight_rows(9, np.arange(250, 300), "webb", 4), full[250:300])
+    # draw b: words [9b, 9b + 9) of the seed's PCG64 stream, Webb point = word mod 6 (a naive loop over the
+    # documented definition: one generator read in sequence, as a one-job run would)
+    words = np.random.PCG64(np.random.SeedSequence(4)).random_raw(400 * 9).reshape(400, 9)
+    np.testing.assert_array_equal(full, WEBB_POINTS[[[int(w) % 6 for w in row] for row in words]])
+    signs = wild_weights(9, 300, "rademacher", seed=4)[0]
+    np.testing.assert_array_equal(signs, [[1.0 if int(w) >= 2**63 else -1.0 for w in row] for row in words[:300]])
+    # what a weight row must be: uniform over the points, independent across clusters and draws
+    big = wild_weight_rows(40, np.arange(5000), "webb", 11)
+    counts = np.unique(big, return_counts=True)[1] / big.size
+    assert np.allclose(counts, 1 / 6, atol=0.004) and abs(big.mean()) < 0.01 and abs((big**2).mean() - 1) < 0.01
+    assert np.abs(np.corrcoef(big.T)[np.triu_indices(40, 1)]).max() < 0.07  # clusters uncorrelated
+    assert abs(np.corrcoef(big[:-1].ravel(), big[1:].ravel())[0, 1]) < 0.01  # consecutive draws uncorrelated
     # full enumeration (2^G <= reps) is deterministic and ignores the seed: row b is the sign vector of b's bits
     signs, enumerated = wild_weights(4, 16, "rademacher", seed=1)
     assert enumerated and signs.shape == (16, 4) and len({tuple(r) for r in signs}) == 16

@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -98,7 +97,7 @@ def test_resampling_in_three_shard_jobs_gives_the_same_estimates(project, tmp_pa
     for kind in kinds:
         assert sorted(p.name for p in (work / f"results/interim/draws/{kind}").iterdir()) == [
             "0.npz", "1.npz", "2.npz"]
-    assert re.search(r"^rule estimate_panel_2:", run.stdout, re.M), run.stdout[-3000:]  # the grid in chunk jobs
+    assert (work / "results/logs/estimate_panel_2.log").is_file()  # the panel grid ran in chunk jobs
     assert {config["models"][n]["kind"] for n in names} == set(kinds)  # every sharded kind is exercised
     sharded = {t: (work / t).read_bytes() for t in targets}
     assert all(sharded[t] == (project / t).read_bytes() for t in targets if "iv_wild" not in t)

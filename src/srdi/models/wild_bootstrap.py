@@ -6,8 +6,8 @@ pyfixest's `wildboottest()` compute for `H0: beta_j = b0` with one cluster varia
 1. restricted fit: ü(b0) = residuals of ỹ - b0 x̃_j on the other demeaned regressors (the null imposed);
 2. draw b: y*_b = X̃ β̃ + ü ⊙ v_b, with v_b one weight per cluster (Rademacher ±1, or Webb's six points
    ±sqrt(1/2), ±1, ±sqrt(3/2)); with Rademacher weights and 2^G <= reps every sign vector is used once
-   (full enumeration, boottest's rule), so the result is deterministic. Otherwise draw b's weights come
-   from its own stream `draws.draw_rng(seed, b)`, and the per-draw sums below are computed through
+   (full enumeration, boottest's rule), so the result is deterministic. Otherwise draw b's weights depend
+   only on the seed and b (`draws.draw_words`), and the per-draw sums below are computed through
    `draws.resample`, so the draws can run in shards (`resampling.shards`) with identical results;
 3. refit with the same absorbed effects and compute t*_b = (β̂*_j - b0) / se*_j with the CRV1 sandwich;
 4. two-sided symmetric p = share of draws with |t*_b| > |t| (ties are not "more extreme", as boottest);
@@ -46,7 +46,7 @@ import numpy as np
 from scipy import linalg
 
 from srdi.blas_threads import limit_blas
-from srdi.models.draws import draw_rng, partial_draws, resample
+from srdi.models.draws import draw_words, partial_draws, resample
 from srdi.models.hdfe import Absorber
 from srdi.models.within import is_nested, n_levels
 
@@ -94,17 +94,17 @@ def wild_draw_count(n_clusters: int, reps: int, weights: str = "rademacher") -> 
 def wild_weight_rows(
     n_clusters: int, indices: np.ndarray, weights: str, seed: int, enumerated: bool = False
 ) -> np.ndarray:
-    """Rows `indices` of the (B x G) weight matrix: under full enumeration row b is the sign vector of b's bits;
-    otherwise row b is drawn from draw b's own stream `draw_rng(seed, b)` (G uniform integers), so a row
-    never depends on which other rows are drawn."""
+    """Rows `indices` of the (B x G) weight matrix. Under full enumeration row b is the sign vector of b's bits.
+    Otherwise row b comes from draw b's G random words (`draws.draw_words(seed, b, G)`: words [bG, (b+1)G) of
+    the seed's PCG64 stream): Rademacher -1 / +1 by the top bit, Webb point `word mod 6` (bias below 2^-61).
+    A row never depends on which other rows are drawn."""
     indices = np.asarray(indices, dtype=np.int64)
     if enumerated:
         return 2.0 * ((indices[:, None] >> np.arange(n_clusters)) & 1) - 1.0
-    points = {"rademacher": np.array([-1.0, 1.0]), "webb": WEBB_POINTS}[weights]
-    codes = np.empty((indices.size, n_clusters), dtype=np.int64)
-    for row, b in enumerate(indices):
-        codes[row] = draw_rng(seed, int(b)).integers(0, points.size, size=n_clusters)
-    return points[codes]
+    words = draw_words(seed, indices, n_clusters)
+    if weights == "rademacher":
+        return 2.0 * (words >> np.uint64(63)).astype(float) - 1.0
+    return WEBB_POINTS[(words % np.uint64(6)).astype(np.intp)]
 
 
 def wild_weights(
@@ -327,8 +327,8 @@ def wild_cluster_bootstrap(
     effects; `fe_codes` are those effects' integer codes (one array per effect), needed only for effects not
     nested in the clusters (see the module docstring). `cluster_codes`: integers 0..G-1. `scale`: the
     small-sample factor q of the CRV1 variance (default G/(G-1)·(N-1)/(N-k)). `draws`: a (B x G) weight
-    matrix to use instead of drawing (for comparisons with other software); otherwise draw b's weights come
-    from `draw_rng(seed, b)` (seed None: fresh entropy) and the draws are those of the resampling step
+    matrix to use instead of drawing (for comparisons with other software); otherwise draw b's weights are
+    `wild_weight_rows`' (seed None: fresh entropy) and the draws are those of the resampling step
     `wild_bootstrap:<term>` (`draws.resample`). In a draw-shard job (`srdi estimate --shard`) the interval is
     not computed: that job's estimates are discarded.
     """

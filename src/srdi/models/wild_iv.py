@@ -17,8 +17,8 @@ Test of H0: β = b0, for each draw b = 1..B with one weight v_bg per cluster g:
 5. p = share of draws with |t*_b| > |t| (ties not counted, as `wild_bootstrap`); the interval by test
    inversion (`wild_bootstrap._inverted_bound`: the b0 where p(b0) crosses 1 - level).
 
-The weights are `wild_bootstrap`'s (full Rademacher enumeration when 2^G <= reps, otherwise draw b from its own
-stream `draw_rng(seed, b)`), and the per-draw sums Y_b below go through `draws.resample` (step
+The weights are `wild_bootstrap`'s (full Rademacher enumeration when 2^G <= reps, otherwise draw b's weights
+depend only on the seed and b: `wild_weight_rows`), and the per-draw sums Y_b below go through `draws.resample` (step
 `wild_bootstrap:<endogenous>`), so the draws can run in shards with identical results; the test inversion
 (O(B G L1²) per candidate b0) stays in the combine job.
 
@@ -330,7 +330,7 @@ def wild_iv_arrays(
     (N x L1), controls `wd` (N x kW, may have 0 columns). `fe_codes`: codes of the absorbed effects (needed for
     effects not nested in the clusters; pooled data: one constant level). `scale`: the CRV1 factor q (default
     G/(G-1)·(N-1)/(N-1-kW)). `draws`: a (B x G) weight matrix instead of drawing; otherwise the weights of
-    `wild_bootstrap.wild_weight_rows` (draw b from `draw_rng(seed, b)`), computed through `draws.resample`. In a
+    `wild_bootstrap.wild_weight_rows` (draw b's depend only on the seed and b), computed through `draws.resample`. In a
     draw-shard job the interval is not computed (that job's estimates are discarded)."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")

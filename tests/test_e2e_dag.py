@@ -77,26 +77,41 @@ def test_two_runs_give_byte_identical_outputs(project, tmp_path):
 
 
 def test_resampling_in_three_shard_jobs_gives_the_same_estimates(project, tmp_path):
-    """resampling.shards: 3 runs the permutation and bootstrap draws as three jobs per kind plus a combine step:
-    the same bytes."""
+    """resampling.shards: 3 runs the permutation, bootstrap and placebo draws as three jobs per kind, and splits
+    each kind's models into up to three estimate jobs that combine them: the same bytes as the one-job run."""
     work = tmp_path / "sharded"
     shutil.copytree(project, work, ignore=shutil.ignore_patterns(".snakemake"))
     config = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
+    # the default IV model has no wild bootstrap: a copy with one (WRE, Webb draws) covers the iv kind's draws
+    config["models"]["iv_wild"] = {**config["models"]["endogeneity_iv"], "wild_bootstrap": {"reps": 999},
+                                   "vcov": {"type": "cluster", "by": ["industry_code"]}}
     config["resampling"] = {"shards": 3}
     (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    kinds = ("heterogeneity", "mediation", "did")
+    kinds = ("did", "heterogeneity", "iv", "mediation", "panel")
     names = sorted(n for n, m in config["models"].items() if m["kind"] in kinds)
     targets = [f"results/estimates/{n}.csv" for n in names]
-    run = _snakemake(work, "--forcerun", *(f"estimate_{k}" for k in kinds), "--", *targets)
+    for target in targets:
+        (work / target).unlink(missing_ok=True)
+    run = _snakemake(work, "--", *targets)
     assert run.returncode == 0, run.stderr[-4000:]
     for kind in kinds:
         assert sorted(p.name for p in (work / f"results/interim/draws/{kind}").iterdir()) == [
             "0.npz", "1.npz", "2.npz"]
-    assert {config["models"][n]["kind"] for n in names} == set(kinds)  # every kind is exercised
+    assert (work / "results/logs/estimate_panel_2.log").is_file()  # the panel grid ran in chunk jobs
+    assert {config["models"][n]["kind"] for n in names} == set(kinds)  # every sharded kind is exercised
     did = [config["models"][n] for n in names if config["models"][n]["kind"] == "did"]
     assert any((m.get("placebo") or {}).get("reps") and (m.get("callaway_santanna") or {}).get("bootstrap", 999)
                and "callaway_santanna" in m.get("estimators", ["callaway_santanna"]) for m in did)  # both DID draws
-    assert all((work / t).read_bytes() == (project / t).read_bytes() for t in targets)
+    sharded = {t: (work / t).read_bytes() for t in targets}
+    assert all(sharded[t] == (project / t).read_bytes() for t in targets if "iv_wild" not in t)
+    wild = pd.read_csv(work / "results/estimates/iv_wild.csv")
+    assert (wild["equation"] == "wild_bootstrap").sum() == 1
+    config["resampling"] = {"shards": 1}  # the model that the project run lacks: against its own one-job run
+    (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (work / "results/estimates/iv_wild.csv").unlink()
+    run = _snakemake(work, "--", "results/estimates/iv_wild.csv")
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert (work / "results/estimates/iv_wild.csv").read_bytes() == sharded["results/estimates/iv_wild.csv"]
 
 
 def test_dag_writes_contract_outputs(project):

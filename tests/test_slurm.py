@@ -26,7 +26,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workflow/profiles/slurm.template"
 SETUP = ROOT / ".ci/slurm_local.sh"
-# Rules that do real work go to the cluster; the light ones (formatting, bookkeeping) stay local.
+# Rules that do real work go to the cluster; the light ones (formatting, bookkeeping) stay local. Besides HEAVY,
+# every model job is heavy: estimate_<kind> (with resampling.shards n > 1: estimate_<kind>_<i>) and draws_<kind>.
 HEAVY = {"demo_data", "ingest", "base_panel", "text_count", "panel", "import_panel"}
 LIGHT = {"text_measures", "describe", "provenance", "tables", "figures", "report", "all"}
 
@@ -144,7 +145,7 @@ def test_rules_declare_resources_and_light_ones_are_local(tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     rules = json.loads(run.stdout.strip().splitlines()[-1])
     assert {name for name, rule in rules.items() if rule["local"]} == LIGHT
-    heavy = {name for name in rules if name in HEAVY or name.startswith("estimate_")}
+    heavy = {name for name in rules if name in HEAVY or name.startswith(("estimate_", "draws_"))}
     assert {"demo_data", "ingest", "base_panel", "text_count", "panel", "estimate_panel"} <= heavy
     assert heavy | LIGHT == set(rules), set(rules) - heavy - LIGHT
     for name in heavy:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from srdi.config import load_workflow_config
 from srdi.job_files import job_file
+from srdi.model_jobs import makes_draws, model_chunks
 from srdi.model_columns import columns_by_model
 from srdi.run_summary import print_run_summary
 from srdi.seeds import derive_seed
@@ -80,8 +81,9 @@ def provenance_inputs():
 
 
 # Kinds whose draws srdi.models.draws can split: with resampling.shards = n > 1 each runs n shard jobs writing
-# partial draw files, and its estimate job combines them (same seeds, so the same bytes as one job).
-SHARDED_KINDS = {"heterogeneity", "mediation", "did"}
+# partial draw files (over its models that make draws), and its estimate jobs combine them (same seeds, so the
+# same bytes as one job). Every kind's models are split into up to n estimate jobs too (srdi.model_jobs).
+SHARDED_KINDS = {"did", "heterogeneity", "iv", "mediation", "panel"}
 SHARDS = config["resampling"]["shards"]
 
 
@@ -95,8 +97,24 @@ def kind_seeds(names):
     return job_file({n: derive_seed(config["seed"], f"model:{n}") for n in names})
 
 
-def draw_shards(kind):
-    """The kind's shard files, or none when it runs as one job."""
+def drawing_models(kind, names):
+    """The models among `names` whose draws run in shard jobs (none with shards: 1 or a kind that does not split)."""
     if SHARDS == 1 or kind not in SHARDED_KINDS:
         return []
+    return [n for n in names if makes_draws(kind, config["models"][n])]
+
+
+def draw_shards(kind, names):
+    """The kind's shard files if any of these models uses them, or none."""
+    if not drawing_models(kind, names):
+        return []
     return expand(DRAWS, kind=kind, shard=range(SHARDS))
+
+
+def estimate_jobs(kind, names):
+    """(rule name, models) of the kind's estimate jobs: one job `estimate_<kind>`, or with resampling.shards n > 1
+    up to n jobs `estimate_<kind>_<i>` over the sorted names in contiguous chunks (srdi.model_jobs.model_chunks)."""
+    chunks = model_chunks(names, SHARDS)
+    if len(chunks) == 1:
+        return [(f"estimate_{kind}", chunks[0])]
+    return [(f"estimate_{kind}_{i}", chunk) for i, chunk in enumerate(chunks)]

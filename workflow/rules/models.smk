@@ -1,47 +1,50 @@
 # Estimates: one job per model kind fits all models of that kind in one process (one Python start-up per kind,
-# not per specification; benchmarks/results/spec_grid.md) and writes one estimates file per model.
-# Then the run's provenance record.
+# not per specification; benchmarks/results/spec_grid.md) and writes one estimates file per model. With
+# resampling.shards n > 1 a kind's models are split into up to n jobs estimate_<kind>_<i> (sorted names in
+# contiguous chunks), so a cluster spreads a large specification grid; the kinds whose draws split add n jobs
+# draws_<kind> over their models that make draws, combined by the estimate jobs. Then the provenance record.
 
 MODEL_KINDS = {}
 for _name, _spec in sorted(config["models"].items()):
     MODEL_KINDS.setdefault(_spec["kind"], []).append(_name)
 
 for _kind, _names in MODEL_KINDS.items():
+    for _rule, _chunk in estimate_jobs(_kind, _names):
 
-    rule:
-        name:
-            f"estimate_{_kind}"
-        output:
-            expand(ESTIMATE, name=_names),
-        input:
-            panel=PANEL,
-            draws=draw_shards(_kind),
-            code=code("models"),
-        params:
-            py=PY,
-            entity=ENTITY,
-            time=TIME,
-            specs=kind_specs(_names),
-            seeds=kind_seeds(_names),
-            out_dir=lambda wc, output: Path(output[0]).parent,
-            draws=lambda wc, input: ["--draws", *input.draws] if input.draws else [],
-        log:
-            f"{LOGS}/estimate_{_kind}.log",
-        benchmark:
-            f"{BENCHMARKS}/estimate_{_kind}.tsv",
-        threads: 1
-        # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time too,
-        # most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
-        resources:
-            mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
-            runtime=lambda wc, input, per_mb={"heterogeneity": 5, "did": 5, "mediation": 2}.get(_kind, 1): 10
-            + int(per_mb * input.size_mb),
-        shell:
-            "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
-            " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} {params.draws:q}"
-            " > {log:q} 2>&1"
+        rule:
+            name:
+                _rule
+            output:
+                expand(ESTIMATE, name=_chunk),
+            input:
+                panel=PANEL,
+                draws=draw_shards(_kind, _chunk),
+                code=code("models"),
+            params:
+                py=PY,
+                entity=ENTITY,
+                time=TIME,
+                specs=kind_specs(_chunk),
+                seeds=kind_seeds(_chunk),
+                out_dir=lambda wc, output: Path(output[0]).parent,
+                draws=lambda wc, input: ["--draws", *input.draws] if input.draws else [],
+            log:
+                f"{LOGS}/{_rule}.log",
+            benchmark:
+                f"{BENCHMARKS}/{_rule}.tsv",
+            threads: 1
+            # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time
+            # too, most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
+            resources:
+                mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
+                runtime=lambda wc, input, per_mb={"heterogeneity": 5, "did": 5, "mediation": 2}.get(_kind, 1): 10
+                + int(per_mb * input.size_mb),
+            shell:
+                "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
+                " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} {params.draws:q}"
+                " > {log:q} 2>&1"
 
-    if draw_shards(_kind):
+    if drawing_models(_kind, _names):
 
         rule:
             name:
@@ -55,8 +58,8 @@ for _kind, _names in MODEL_KINDS.items():
                 py=PY,
                 entity=ENTITY,
                 time=TIME,
-                specs=kind_specs(_names),
-                seeds=kind_seeds(_names),
+                specs=kind_specs(drawing_models(_kind, _names)),
+                seeds=kind_seeds(drawing_models(_kind, _names)),
                 shard=lambda wc: f"{wc.shard}/{SHARDS}",
             log:
                 f"{LOGS}/draws_{_kind}_{{shard}}.log",

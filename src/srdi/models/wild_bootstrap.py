@@ -6,7 +6,9 @@ pyfixest's `wildboottest()` compute for `H0: beta_j = b0` with one cluster varia
 1. restricted fit: ü(b0) = residuals of ỹ - b0 x̃_j on the other demeaned regressors (the null imposed);
 2. draw b: y*_b = X̃ β̃ + ü ⊙ v_b, with v_b one weight per cluster (Rademacher ±1, or Webb's six points
    ±sqrt(1/2), ±1, ±sqrt(3/2)); with Rademacher weights and 2^G <= reps every sign vector is used once
-   (full enumeration, boottest's rule), so the result is deterministic;
+   (full enumeration, boottest's rule), so the result is deterministic. Otherwise draw b's weights depend
+   only on the seed and b (`draws.draw_words`), and the per-draw sums below are computed through
+   `draws.resample`, so the draws can run in shards (`resampling.shards`) with identical results;
 3. refit with the same absorbed effects and compute t*_b = (β̂*_j - b0) / se*_j with the CRV1 sandwich;
 4. two-sided symmetric p = share of draws with |t*_b| > |t| (ties are not "more extreme", as boottest);
 5. confidence interval by test inversion: the b0 where p(b0) crosses 1 - level.
@@ -36,7 +38,7 @@ p-value and the interval do not depend on it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +46,7 @@ import numpy as np
 from scipy import linalg
 
 from srdi.blas_threads import limit_blas
+from srdi.models.draws import draw_words, partial_draws, resample
 from srdi.models.hdfe import Absorber
 from srdi.models.within import is_nested, n_levels
 
@@ -77,21 +80,65 @@ class WildBootstrapResult:
     t_boot: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
 
-def wild_weights(
-    n_clusters: int, reps: int, weights: str = "rademacher", seed: int | None = None
-) -> tuple[np.ndarray, bool]:
-    """(B x G) weight matrix and whether it is the full Rademacher enumeration (used when 2^G <= reps)."""
+def wild_draw_count(n_clusters: int, reps: int, weights: str = "rademacher") -> tuple[int, bool]:
+    """Number of draws and whether they are the full Rademacher enumeration (2^G draws, used when 2^G <= reps)."""
     if weights not in WEIGHT_TYPES:
         raise ValueError(f"weights must be one of {list(WEIGHT_TYPES)}, got {weights!r}")
     if reps < 1 or n_clusters < 2:
         raise ValueError(f"need reps >= 1 and at least 2 clusters, got reps={reps}, clusters={n_clusters}")
     if weights == "rademacher" and n_clusters * np.log(2) <= np.log(reps) + 1e-9:
-        bits = (np.arange(2**n_clusters)[:, None] >> np.arange(n_clusters)) & 1
-        return (2.0 * bits - 1.0), True
-    rng = np.random.default_rng(seed)
+        return 2**n_clusters, True
+    return reps, False
+
+
+def wild_weight_rows(
+    n_clusters: int, indices: np.ndarray, weights: str, seed: int, enumerated: bool = False
+) -> np.ndarray:
+    """Rows `indices` of the (B x G) weight matrix. Under full enumeration row b is the sign vector of b's bits.
+    Otherwise row b comes from draw b's G random words (`draws.draw_words(seed, b, G)`: words [bG, (b+1)G) of
+    the seed's PCG64 stream): Rademacher -1 / +1 by the top bit, Webb point `word mod 6` (bias below 2^-61).
+    A row never depends on which other rows are drawn."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if enumerated:
+        return 2.0 * ((indices[:, None] >> np.arange(n_clusters)) & 1) - 1.0
+    words = draw_words(seed, indices, n_clusters)
     if weights == "rademacher":
-        return 2.0 * rng.integers(0, 2, size=(reps, n_clusters), dtype=np.int8) - 1.0, False
-    return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters), dtype=np.int8)], False
+        return 2.0 * (words >> np.uint64(63)).astype(float) - 1.0
+    return WEBB_POINTS[(words % np.uint64(6)).astype(np.intp)]
+
+
+def wild_weights(
+    n_clusters: int, reps: int, weights: str = "rademacher", seed: int | None = None
+) -> tuple[np.ndarray, bool]:
+    """The whole (B x G) weight matrix the bootstrap uses for this seed, and whether it is the full enumeration."""
+    n, enumerated = wild_draw_count(n_clusters, reps, weights)
+    return wild_weight_rows(n_clusters, np.arange(n), weights, _seed_or_fresh(seed), enumerated), enumerated
+
+
+def _seed_or_fresh(seed: int | None) -> int:
+    """`seed`, or fresh entropy from the OS for `seed=None` (unreproducible, as numpy's default_rng(None))."""
+    return int(np.random.SeedSequence().entropy) if seed is None else int(seed)
+
+
+def bootstrap_parts(
+    core: Any, reps: int, weights: str, seed: int | None, draws: np.ndarray | None, key: str
+) -> tuple[np.ndarray, int, bool]:
+    """(per-draw sums `core.parts(v)`, number of draws, enumerated?) of a WCR or WRE core.
+
+    Given `draws` (a B x G weight matrix, for comparisons with other software) they are used as they are.
+    Otherwise the sums go through `draws.resample(key, ...)` in blocks of draw indices, each block's
+    weights from `wild_weight_rows`: in a shard job only the shard's draws are computed, in a combine job
+    the shards' sums are used, and every layout gives the same numbers."""
+    if draws is not None:
+        v = np.asarray(draws, dtype=float)
+        if v.ndim != 2 or v.shape[1] != core.g:
+            raise ValueError(f"draws must be a (B x {core.g}) matrix, got shape {v.shape}")
+        return core.parts(v), v.shape[0], False
+    n, enumerated = wild_draw_count(core.g, reps, weights)
+    core.check_size(n)
+    seed = _seed_or_fresh(seed) if not enumerated else 0
+    sums = resample(key, n, lambda idx: core.parts(wild_weight_rows(core.g, idx, weights, seed, enumerated)))
+    return sums, n, enumerated
 
 
 class _WildCore:
@@ -208,33 +255,34 @@ class _WildCore:
                 out[col][first : first + len(cols), :] = self._sums(w * um[:, col : col + 1]).T
         return out
 
-    def parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-draw B-vectors from which t*(b0) = (n0 - b0 n1) / sqrt(q (d00 - 2 b0 d01 + b0² d11))."""
+    def check_size(self, reps: int) -> None:
+        """Nothing to check: the per-draw sums are 5 numbers a draw."""
+
+    def parts(self, v: np.ndarray) -> np.ndarray:
+        """(B x 5) per-draw sums [n0, n1, d00, d01, d11]: t*(b0) = (n0 - b0 n1) / sqrt(q (d00 - 2 b0 d01 + b0² d11))."""
         g = self.g
         z = v @ np.vstack([self.h[0], self.h[1], self.c[0], self.c[1]]).T  # (B x (2G + 2)), one product
         z0, z1 = z[:, :g], z[:, g : 2 * g]
-        return {
-            "n0": z[:, 2 * g], "n1": z[:, 2 * g + 1],
-            "d00": np.einsum("bg,bg->b", z0, z0), "d01": np.einsum("bg,bg->b", z0, z1),
-            "d11": np.einsum("bg,bg->b", z1, z1),
-        }
+        return np.column_stack([z[:, 2 * g], z[:, 2 * g + 1], np.einsum("bg,bg->b", z0, z0),
+                                np.einsum("bg,bg->b", z0, z1), np.einsum("bg,bg->b", z1, z1)])
 
-    def t_star(self, parts: Mapping[str, np.ndarray], b0: float) -> np.ndarray:
-        den = self.scale * (parts["d00"] - 2 * b0 * parts["d01"] + b0 * b0 * parts["d11"])
+    def t_star(self, parts: np.ndarray, b0: float) -> np.ndarray:
+        n0, n1, d00, d01, d11 = parts.T
+        den = self.scale * (d00 - 2 * b0 * d01 + b0 * b0 * d11)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (parts["n0"] - b0 * parts["n1"]) / np.sqrt(np.maximum(den, 0.0))
+            return (n0 - b0 * n1) / np.sqrt(np.maximum(den, 0.0))
 
     def t_stat(self, j: int, b0: float) -> float:
         return float((self.beta[j] - b0) / self.se)
 
-    def p_value(self, parts: Mapping[str, np.ndarray], j: int, b0: float) -> float:
+    def p_value(self, parts: np.ndarray, j: int, b0: float) -> float:
         """Share of draws with |t*| > |t|, t* = NaN (zero bootstrap variance) counted as not exceeding."""
         t = abs(self.t_stat(j, b0))
         tb = np.abs(self.t_star(parts, b0))
         return float(np.mean(tb > t * (1 + 1e-10) + 1e-300))
 
 
-def _inverted_bound(core: _WildCore, parts: Mapping[str, np.ndarray], j: int, alpha: float, side: int) -> float:
+def _inverted_bound(core: _WildCore, parts: np.ndarray, j: int, alpha: float, side: int) -> float:
     """The b0 beyond the estimate on `side` (-1/+1) where p(b0) falls to alpha: a grid of steps of half the
     analytic SE outward from the estimate, then bisection of the first bracket to 1e-10 of the SE."""
     est, step = float(core.beta[j]), 0.5 * core.se
@@ -279,22 +327,18 @@ def wild_cluster_bootstrap(
     effects; `fe_codes` are those effects' integer codes (one array per effect), needed only for effects not
     nested in the clusters (see the module docstring). `cluster_codes`: integers 0..G-1. `scale`: the
     small-sample factor q of the CRV1 variance (default G/(G-1)·(N-1)/(N-k)). `draws`: a (B x G) weight
-    matrix to use instead of drawing (for comparisons with other software); `seed` feeds
-    `numpy.random.default_rng`.
+    matrix to use instead of drawing (for comparisons with other software); otherwise draw b's weights are
+    `wild_weight_rows`' (seed None: fresh entropy) and the draws are those of the resampling step
+    `wild_bootstrap:<term>` (`draws.resample`). In a draw-shard job (`srdi estimate --shard`) the interval is
+    not computed: that job's estimates are discarded.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     clusters = np.asarray(cluster_codes, dtype=np.int64)
     core = _WildCore(x_demeaned, y_demeaned, clusters, term_index, fe_codes, scale)
-    if draws is None:
-        v, enumerated = wild_weights(core.g, reps, weights, seed)
-    else:
-        v, enumerated = np.asarray(draws, dtype=float), False
-        if v.ndim != 2 or v.shape[1] != core.g:
-            raise ValueError(f"draws must be a (B x {core.g}) matrix, got shape {v.shape}")
-    parts = core.parts(v)
+    parts, n_draws, enumerated = bootstrap_parts(core, reps, weights, seed, draws, f"wild_bootstrap:{term}")
     lo = hi = np.nan
-    if ci:
+    if ci and not partial_draws():
         alpha = 1 - level
         lo = _inverted_bound(core, parts, term_index, alpha, -1)
         hi = _inverted_bound(core, parts, term_index, alpha, +1)
@@ -306,7 +350,7 @@ def wild_cluster_bootstrap(
         conf_low=float(lo),
         conf_high=float(hi),
         level=level,
-        reps=int(v.shape[0]),
+        reps=n_draws,
         weights=weights if draws is None else "given",
         enumerated=enumerated,
         n_clusters=core.g,

@@ -17,6 +17,11 @@ Test of H0: β = b0, for each draw b = 1..B with one weight v_bg per cluster g:
 5. p = share of draws with |t*_b| > |t| (ties not counted, as `wild_bootstrap`); the interval by test
    inversion (`wild_bootstrap._inverted_bound`: the b0 where p(b0) crosses 1 - level).
 
+The weights are `wild_bootstrap`'s (full Rademacher enumeration when 2^G <= reps, otherwise draw b's weights
+depend only on the seed and b: `wild_weight_rows`), and the per-draw sums Y_b below go through `draws.resample` (step
+`wild_bootstrap:<endogenous>`), so the draws can run in shards with identical results; the test inversion
+(O(B G L1²) per candidate b0) stays in the combine job.
+
 Algebra. Let M annihilate [D, W] and ÿ = My, ẍ = Mx, z̈ = MZ (N x L1), A = z̈'z̈. By Frisch-Waugh-Lovell (the
 controls and dummies are instruments and regressors at once) the 2SLS coefficient of x and its structural
 residuals are those of the partialled model: β̂ = p'A⁻¹z̈'ÿ / p'A⁻¹p with p = z̈'ẍ, e = ÿ - ẍβ̂, and the score of
@@ -45,11 +50,12 @@ import numpy as np
 import pandas as pd
 
 from srdi.blas_threads import limit_blas
+from srdi.models.draws import partial_draws
 from srdi.models.hdfe import Absorber
 from srdi.models.iv import IVSpec, _checked, _fe_codes, _kept_controls, _prepare, parse_iv_spec
 from srdi.models.rows import numeric_matrix
 from srdi.models.vcov import compute_vcov
-from srdi.models.wild_bootstrap import _inverted_bound, wild_weights
+from srdi.models.wild_bootstrap import _inverted_bound, bootstrap_parts
 from srdi.models.within import absorbed_dof, codes_of, is_nested, n_levels, singleton_mask
 
 MAX_BLOCK = 20_000_000  # elements of N x (absorbed cluster columns) at a time
@@ -246,14 +252,18 @@ class _WRECore:
                 out[h, :, col, :] += sums[:, pos, :]
         return out
 
-    def parts(self, v: np.ndarray) -> np.ndarray:
-        """Y[b, h, l, m] = Σ_g v_bg T[h, g, l, m]."""
-        b, g = v.shape
-        size = b * g * self.l1 * self.cols.shape[1]
+    def check_size(self, reps: int) -> None:
+        """Refuse sums that would not fit in memory (B x G x L1 x (2 + L1) numbers)."""
+        size = reps * self.g * self.l1 * self.cols.shape[1]
         if size > MAX_ELEMENTS:
             raise ValueError(
                 f"the WRE bootstrap would hold {size:,} numbers (B x G x L1 x (2 + L1)); use fewer reps or clusters"
             )
+
+    def parts(self, v: np.ndarray) -> np.ndarray:
+        """Y[b, h, l, m] = Σ_g v_bg T[h, g, l, m]."""
+        b, g = v.shape
+        self.check_size(b)
         tg = np.moveaxis(self.t, 1, 0).reshape(g, -1)  # (G_g x (G_h L1 m))
         return (v @ tg).reshape(b, g, self.l1, self.cols.shape[1])
 
@@ -319,26 +329,21 @@ def wild_iv_arrays(
     """WRE bootstrap on within-transformed arrays: outcome `yd`, endogenous `xd` (N,), excluded instruments `zd`
     (N x L1), controls `wd` (N x kW, may have 0 columns). `fe_codes`: codes of the absorbed effects (needed for
     effects not nested in the clusters; pooled data: one constant level). `scale`: the CRV1 factor q (default
-    G/(G-1)·(N-1)/(N-1-kW)). `draws`: a (B x G) weight matrix instead of drawing; `seed` feeds
-    `numpy.random.default_rng` through `wild_bootstrap.wild_weights`."""
+    G/(G-1)·(N-1)/(N-1-kW)). `draws`: a (B x G) weight matrix instead of drawing; otherwise the weights of
+    `wild_bootstrap.wild_weight_rows` (draw b's depend only on the seed and b), computed through `draws.resample`. In a
+    draw-shard job the interval is not computed (that job's estimates are discarded)."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     core = _WRECore(yd, xd, zd, wd, cluster_codes, fe_codes, scale)
-    if draws is None:
-        v, enumerated = wild_weights(core.g, reps, weights, seed)
-    else:
-        v, enumerated = np.asarray(draws, dtype=float), False
-        if v.ndim != 2 or v.shape[1] != core.g:
-            raise ValueError(f"draws must be a (B x {core.g}) matrix, got shape {v.shape}")
-    y = core.parts(v)
+    y, n_draws, enumerated = bootstrap_parts(core, reps, weights, seed, draws, f"wild_bootstrap:{term}")
     lo = hi = np.nan
-    if ci:
+    if ci and not partial_draws():
         lo = _inverted_bound(core, y, 0, 1 - level, -1)  # type: ignore[arg-type]  # duck-typed core
         hi = _inverted_bound(core, y, 0, 1 - level, +1)  # type: ignore[arg-type]
     return WildIVResult(
         estimate=float(core.beta[0]), std_error=core.se, null=float(null), t_stat=core.t_stat(0, null),
         p_value=core.p_value(y, 0, null), conf_low=float(lo), conf_high=float(hi), level=level,
-        reps=int(v.shape[0]), weights=weights if draws is None else "given", enumerated=enumerated,
+        reps=n_draws, weights=weights if draws is None else "given", enumerated=enumerated,
         n_clusters=core.g, nobs=core.n, seed=seed, scale=core.scale, term=term, t_boot=core.t_star(y, null),
     )
 

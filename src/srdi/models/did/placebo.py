@@ -8,7 +8,9 @@ Three designs, all seeded (the same seed gives identical draws):
 * `placebo_did(design="timing")`: the first-treated years are permuted among the treated entities only, so the
   treated set and the set (with multiplicities) of treatment years are kept and only the timing is random;
 * `placebo_regressor`: a continuous regressor of an ordinary `fit_panel` model is permuted across the estimation
-  rows of the same calendar year (the values as they enter the model, i.e. after the model's lag).
+  rows of the same calendar year (the values as they enter the model, i.e. after the model's lag). Draw b uses
+  its own stream `draws.draw_rng(seed, b)` and the draws go through `draws.resample` (step `placebo:<term>`),
+  so they can run in shards (`resampling.shards`) with identical results.
 
 Each draw gives one estimate b*; the summary reports the real estimate b, the draws, and the shares of draws at
 least as extreme: two-sided P(|b*| >= |b|), upper P(b* >= b), lower P(b* <= b), over the valid draws (a draw whose
@@ -133,17 +135,21 @@ def permute_cohorts(g: np.ndarray, design: str, reps: int, seed: int,
     return out
 
 
-def within_group_permutations(groups: np.ndarray, reps: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield `reps` index arrays p (length N): the permuted column is x[p], rows exchanged only within a group.
+def within_group_permutations(groups: np.ndarray, draws: int | np.ndarray, seed: int) -> Iterator[np.ndarray]:
+    """Yield one index array p (length N) per draw: the permuted column is x[p], rows exchanged only within a group.
 
-    Draw b shuffles each group's rows in order of the sorted group values, one `rng.permutation` per group.
+    `draws`: the draw indices (an int n means 0..n-1). Draw b uses only its own stream `draw_rng(seed, b)`:
+    it shuffles each group's rows in order of the sorted group values, one `permutation` per group, so a
+    draw is the same whichever other draws are computed with it (shards of a cluster run).
     """
-    _check_reps(reps)
+    if isinstance(draws, (int, np.integer)):
+        _check_reps(draws)
+        draws = np.arange(draws)
     codes = codes_of(np.asarray(groups))
     order = np.argsort(codes, kind="stable")
     bounds = np.r_[0, np.cumsum(np.bincount(codes))]
-    rng = np.random.default_rng(seed)
-    for _ in range(reps):
+    for b in draws:
+        rng = draw_rng(seed, int(b))
         perm = np.empty(codes.size, dtype=np.int64)
         for lo, hi in itertools.pairwise(bounds):
             rows = order[lo:hi]
@@ -336,13 +342,15 @@ def placebo_regressor(
     if np.isnan(estimate):
         raise ValueError(f"model {spec.name!r}: {term!r} is collinear with the fixed effects and other terms")
     years = rows[time].to_numpy()
-    draws = np.empty(reps)
-    perms = within_group_permutations(years, reps, seed)
-    for block in _blocks(reps):
-        z = np.empty((x.size, block.stop - block.start), order="F")
-        for j in range(z.shape[1]):
-            z[:, j] = x[next(perms)]
-        draws[block] = core.coefficients(z, overwrite=True)
+
+    def compute(indices: np.ndarray) -> np.ndarray:
+        """b* of these draws: one column per draw, residualised together (a block of `draws.BLOCK`)."""
+        z = np.empty((x.size, indices.size), order="F")
+        for j, perm in enumerate(within_group_permutations(years, indices, seed)):
+            z[:, j] = x[perm]
+        return core.coefficients(z, overwrite=True)
+
+    draws = resample(f"placebo:{term}", reps, compute)
     info = {"rows": rows.index.to_numpy(), "nobs": len(rows), "model": spec.name,
             "n_controls_dropped": core.n_controls_dropped}
     return PlaceboResult("regressor", term, estimate, draws, seed,

@@ -95,12 +95,12 @@ class _Sums:
 
     def __sub__(self, other: _Sums) -> _Sums:
         """The complement's sums (self: the totals); its u is left as u_total - u, formed draw by draw."""
-        diff = [None if a is None else a - b for a, b in zip(self.fields(), other.fields(), strict=True)]
-        diff[1] = other.u
-        return _Sums(*diff, u_total=None if self.u is None else self.u[0])
+        def minus(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a - b
 
-    def fields(self) -> tuple:
-        return (self.vv, self.u, self.s_b, self.n_b, self.cc, self.raw2, self.count)
+        return _Sums(self.vv - other.vv, other.u, minus(self.s_b, other.s_b), minus(self.n_b, other.n_b),
+                     minus(self.cc, other.cc), self.raw2 - other.raw2, self.count - other.count,
+                     u_total=None if self.u is None else self.u[0])
 
 
 @dataclass

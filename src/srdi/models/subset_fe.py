@@ -11,12 +11,13 @@ With a "large" effect A (firms) and an optional "small" one B (years), v the cen
     D'WD after A:  diag(sum_w 1 per level of B) - sum_a c_ab c_ab' / n_a
     S(w) = V'WV - (D'WV)' (D'WD)^+ (D'WV)                                   (Frisch-Waugh-Lovell)
 
-With row weights the three A-terms are blocks of one Gram matrix, sum_a u_a u_a' / n_a with u_a = [s_a, c_ab]
-(one sparse product gives every u_a of a draw, one syrk per draw their Gram).
-
 and the coefficients solve S_xx b = S_xy. Rows alone in a level contribute nothing to S (they are fitted
 exactly by their effect), so dropping singletons, as the refit does, never changes b. Without absorbed
 effects A is a one-level constant (the intercept); with one effect B is absent.
+
+With row weights the three A-terms are blocks of one Gram matrix, sum_a u_a u_a' / n_a with u_a = [s_a, c_ab]:
+one sparse product gives every u_a of a few draws, one syrk per draw their Gram. Each step costs a draw time
+linear in the rows (firm-years).
 
 `SubsetFE.coefficients` returns NaN for a draw it cannot decide safely (too few rows, or a regressor near
 the collinearity threshold of `fit_panel`), and the caller refits exactly those draws.
@@ -202,9 +203,9 @@ class SubsetFE:
         return _Sums(vv, None, s_b, n_b, cc, t[:, -k - 1 : -1], t[:, -1])
 
     def _row_sums(self, w: np.ndarray) -> _Sums:
-        """The linear sums of row weightings. The row products (N x m^2) are read once for all the draws (once
-        per pass made the cost grow with rows x levels); the per-level sums go a few draws per pass (bounds the
-        sparse product's (La * c, draws) scratch) straight into their (draws, La, c) place."""
+        """The linear sums of row weightings. The row products (N x m (m + 1) / 2) are read once for all the draws
+        (once per pass made the cost grow with rows x levels); the per-level sums go a few draws per pass (bounds
+        the sparse product's (La * c, draws) scratch) straight into their (draws, La, c) place."""
         nb, m = w.shape[0], self.v.shape[1]
         la_c = self.u_t.shape[0]
         step = max(1, min(nb, SCRATCH // la_c))

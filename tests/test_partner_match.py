@@ -130,3 +130,33 @@ def test_demo_ordinary_names_match_no_rule(matcher):
 
     names = nm.ordinary_company_names(npr.default_rng(1), 2000)
     assert {matcher.match(n).cls for n in names} == {"other"}
+
+
+def test_prefix_rule_is_the_longest_listed_prefix_as_a_scan_of_every_prefix_finds_it():
+    """The prefix rule looks prefixes up by length; a plain scan of all prefixes, longest first, is the reference."""
+    from srdi.ingest.partners import Alias
+
+    firms = ["中国石油天然气集团有限公司", "中国石油化工集团有限公司", "中国电子科技集团有限公司"]
+    prefixes = {"中国石油": firms[0], "中国石油化工": firms[1], "中国石化": firms[1], "中国电科": firms[2],
+                "中国电子科技": firms[2]}
+    m = PartnerMatcher(firms, [Alias(c, p, "prefix") for p, c in prefixes.items()])
+    cores = {name_core(p): name_core(c) for p, c in prefixes.items()}
+
+    def scan(core: str) -> str | None:
+        for p in sorted(cores, key=len, reverse=True):
+            if core.startswith(p):
+                return p
+        return None
+
+    rng = np.random.default_rng(5)
+    stems = ["中国石油", "中国石油化工", "中国石化", "中国石", "中国电科", "中国电子科技", "中国电子", "中"]
+    tails = ["北京燕山分公司", "化工销售有限公司", "第十四研究所", "有限公司", ""]
+    names = [f"{rng.choice(stems)}{rng.choice(tails)}" for _ in range(300)]
+    for name in names:
+        got, core = m.match(name), name_core(name)
+        want = scan(core) if core not in m.exact else None
+        if want is None:
+            assert got.rule != "prefix", name
+        else:
+            assert (got.rule, name_core(got.canonical)) == ("prefix", cores[want]), name
+    assert m.match("中国石油化工北京燕山分公司").canonical == firms[1]  # the longer prefix wins

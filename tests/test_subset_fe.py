@@ -64,3 +64,20 @@ def test_collinear_or_tiny_subsets_are_left_to_the_refit():
 def test_many_effects_are_not_handled():
     y, x, firm, year = data()
     assert SubsetFE.build(y, x, [firm, year, firm]) is None
+
+
+@pytest.mark.parametrize("fe", ["firm+year", "firm"])
+def test_level_sums_in_several_passes_equal_exact_refits(fe, monkeypatch):
+    """The per-level sums go a few draws per pass (subset_fe.SCRATCH); with passes of 1-3 draws the estimates
+    of every draw and its complement still equal a refit on its rows."""
+    import srdi.models.subset_fe as sfe
+
+    y, x, firm, year = data(seed=11)
+    effects = [firm, year] if fe == "firm+year" else [firm]
+    masks = np.random.default_rng(2).random((7, y.size)) < 0.4
+    for scratch in (1, 2 * (firm.max() + 1) * 12):
+        monkeypatch.setattr(sfe, "SCRATCH", scratch)
+        got, complement = SubsetFE.build(y, x, effects).coefficients(masks, 3)
+        for m, row, other in zip(masks, got, complement, strict=True):
+            np.testing.assert_allclose(row, group_coefficients(y, x, effects, m, 3), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(other, group_coefficients(y, x, effects, ~m, 3), rtol=1e-9, atol=1e-12)

@@ -29,22 +29,21 @@ REPORT_COLUMNS = ["source", "rule", "occurrences", "distinct_names", "examples"]
 N_EXAMPLES = 10
 
 
-def _matches(names: pd.Series, matcher: PartnerMatcher) -> pd.DataFrame:
-    """One row per distinct name: name, cls, rule, canonical, related."""
-    uniq = pd.unique(names.fillna("").astype(str))
+def _row_matches(codes: np.ndarray, uniq: object, matcher: PartnerMatcher) -> dict[str, np.ndarray]:
+    """Per row: cls, rule, related, from the rows' codes into their distinct names `uniq` (each name is
+    classified once; no string column is mapped or re-hashed)."""
     found: list[Match] = [matcher.match(n) for n in uniq]
-    return pd.DataFrame({"name": uniq, "cls": [m.cls for m in found], "rule": [m.rule for m in found],
-                         "canonical": [m.canonical for m in found], "related": [m.related for m in found]})
+    return {"cls": np.array([m.cls for m in found], dtype=object)[codes],
+            "rule": np.array([m.rule for m in found], dtype=object)[codes],
+            "related": np.array([m.related for m in found], dtype=bool)[codes]}
 
 
 def classify_rows(partners: pd.DataFrame, matcher: PartnerMatcher) -> pd.DataFrame:
     """The top-5 rows (rank <= 5, or no rank for a total row) with their class and rule."""
     rows = partners.loc[partners["rank"].isna() | (partners["rank"] <= TOP_N)].copy()
-    table = _matches(rows["partner_name"], matcher).set_index("name")
-    key = rows["partner_name"].fillna("").astype(str)
-    rows["cls"] = key.map(table["cls"]).to_numpy()
-    rows["rule"] = key.map(table["rule"]).to_numpy()
-    rows["related"] = key.map(table["related"]).to_numpy(dtype=bool)
+    codes, uniq = pd.factorize(rows["partner_name"].fillna("").astype(str))
+    for col, values in _row_matches(codes, uniq, matcher).items():
+        rows[col] = values
     return rows
 
 
@@ -75,37 +74,43 @@ def _applicant_pairs(patents: pd.DataFrame) -> pd.DataFrame:
     """One row per (patent row, applicant name), from the ';'-joined `applicants` (split by Arrow, in order)."""
     pats = patents.dropna(subset=["app_year"]).reset_index(drop=True)
     lists = pc.split_pattern(pa.array(pats["applicants"].astype(object), type=pa.string(), from_pandas=True), ";")
-    row = pc.list_parent_indices(lists).to_numpy()
-    name = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
-    keep = np.fromiter((len(n) > 0 for n in name), dtype=bool, count=len(name))
-    return pd.DataFrame({"row": row[keep], "stkcd": pats["stkcd"].to_numpy()[row[keep]], "name": name[keep]})
+    flat = pc.list_flatten(lists)
+    keep = pc.greater(pc.binary_length(flat), 0)
+    row = pc.list_parent_indices(lists).filter(keep).to_numpy()
+    names = flat.filter(keep).dictionary_encode()
+    return pd.DataFrame({"row": row, "stkcd": pats["stkcd"].to_numpy()[row],
+                         "name": pd.Categorical.from_codes(names.indices.to_numpy(),
+                                                           names.dictionary.to_numpy(zero_copy_only=False))})
 
 
 def classify_applicants(patents: pd.DataFrame, firms: pd.DataFrame, matcher: PartnerMatcher) -> pd.DataFrame:
     """Every co-applicant with its class; the firm itself is `own_firm`, its subsidiaries and branches (names
     containing the firm's core or short name) `own_affiliate`: neither counts as a partner."""
     pairs = _applicant_pairs(patents)
-    table = _matches(pairs["name"], matcher).set_index("name")
-    pairs["cls"] = pairs["name"].map(table["cls"]).to_numpy()
-    pairs["rule"] = pairs["name"].map(table["rule"]).to_numpy()
-    pairs["related"] = pairs["name"].map(table["related"]).to_numpy(dtype=bool)
+    names = pairs["name"].cat.categories.to_numpy(dtype=object)
+    name_codes = pairs["name"].cat.codes.to_numpy()
+    found = _row_matches(name_codes, names, matcher)
     short = firms["short_name"] if "short_name" in firms else pd.Series("", index=firms.index)
     keys = {s: own_affiliate_keys(c, n) for s, c, n in zip(firms["stkcd"], firms["company_name"], short,
                                                            strict=True)}
-    stkcds, names = pairs["stkcd"].tolist(), pairs["name"].tolist()
-    cores = {n: name_core(n) for n in set(names)}
-    own_rule: dict[tuple[object, str], str] = {}
-    for stkcd, name in set(zip(stkcds, names, strict=True)):
-        k, core = keys.get(stkcd, ()), cores[name]
+    firm_codes, firm_ids = pd.factorize(pairs["stkcd"])
+    firm_keys = [keys.get(s, ()) for s in firm_ids]
+    cores = [name_core(n) for n in names]
+    # The own-firm test once per distinct (firm, name) pair.
+    pair_ids, pair_of_row = np.unique(firm_codes.astype(np.int64) * len(names) + name_codes, return_inverse=True)
+    own_of_pair = np.full(len(pair_ids), "", dtype=object)
+    for i, (f, n) in enumerate(zip(*np.divmod(pair_ids, len(names)), strict=True)):
+        k, core = firm_keys[f], cores[n]
         if k and core == k[0]:
-            own_rule[(stkcd, name)] = "own_firm"
+            own_of_pair[i] = "own_firm"
         elif k and core and any(part in core for part in k):  # is_own_affiliate on the cached core
-            own_rule[(stkcd, name)] = "own_affiliate"
-    if own_rule:
-        own = pd.Series([own_rule.get(p) for p in zip(stkcds, names, strict=True)], index=pairs.index, dtype=object)
-        mask = own.notna()
-        pairs.loc[mask, "rule"] = own[mask]
-        pairs.loc[mask, "cls"] = "own"
+            own_of_pair[i] = "own_affiliate"
+    own = own_of_pair[pair_of_row.reshape(-1)]
+    mask = own != ""
+    found["rule"][mask] = own[mask]
+    found["cls"][mask] = "own"
+    for col, values in found.items():
+        pairs[col] = values
     return pairs
 
 

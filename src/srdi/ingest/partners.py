@@ -150,7 +150,10 @@ class PartnerMatcher:
                 continue
             target = self.alias if a.rule == "alias" else prefixes
             target.setdefault(name_core(a.name), self.exact[name_core(a.canonical)])
-        self.prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[0]))
+        # The longest matching prefix by one dict look-up per prefix length (a scan of every prefix per name
+        # cost names x prefixes); two prefixes of one length cannot both start a name unless equal.
+        self.prefixes = prefixes
+        self._prefix_lengths = sorted({len(p) for p in prefixes}, reverse=True)
         self._cache: dict[str, Match] = {}
 
     def match(self, name: object) -> Match:
@@ -176,8 +179,9 @@ class PartnerMatcher:
             return Match("large", "alias", self.alias[core], related)
         if "大学" in core:
             return Match("university", "university", related=related)
-        for prefix, canonical in self.prefixes:
-            if core.startswith(prefix):
+        for length in self._prefix_lengths:
+            canonical = self.prefixes.get(core[:length])
+            if canonical is not None:
                 return Match("large", "prefix", canonical, related)
         if any(w in core for w in INSTITUTE_WORDS):
             return Match("institute", "institute", related=related)

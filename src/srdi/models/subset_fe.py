@@ -15,6 +15,10 @@ and the coefficients solve S_xx b = S_xy. Rows alone in a level contribute nothi
 exactly by their effect), so dropping singletons, as the refit does, never changes b. Without absorbed
 effects A is a one-level constant (the intercept); with one effect B is absent.
 
+With row weights the three A-terms are blocks of one Gram matrix, sum_a u_a u_a' / n_a with u_a = [s_a, c_ab]:
+one sparse product gives every u_a of a few draws, one syrk per draw their Gram. Each step costs a draw time
+linear in the rows (firm-years).
+
 `SubsetFE.coefficients` returns NaN for a draw it cannot decide safely (too few rows, or a regressor near
 the collinearity threshold of `fit_panel`), and the caller refits exactly those draws.
 """
@@ -43,6 +47,32 @@ def _indicator(codes: np.ndarray, levels: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(levels, n))
 
 
+def _level_columns(a: np.ndarray, la: int, v: np.ndarray, b: np.ndarray | None, lb: int) -> sparse.csr_matrix:
+    """(la * c x N), c = m + max(lb, 1): so that (it @ w.T).T reshaped (draws, la, c) holds per level of A the
+    weighted sums of v and the weighted count per level of B (or in all, without B): u_a = [s_a, c_ab]."""
+    n, m = v.shape
+    c = m + max(lb, 1)
+    count_col = (m + b) if b is not None else np.full(n, m)
+    rows = np.column_stack([a[:, None] * c + np.arange(m), a * c + count_col]).ravel()
+    vals = np.column_stack([v, np.ones(n)]).ravel()
+    return sparse.csr_matrix((vals, (rows, np.repeat(np.arange(n), m + 1))), shape=(la * c, n))
+
+
+def _upper_products(v: np.ndarray) -> np.ndarray:
+    """(N, m (m + 1) / 2): the products v_i v_j, i <= j, of each row (a weighted sum of them is half the work)."""
+    i, j = np.triu_indices(v.shape[1])
+    return v[:, i] * v[:, j]
+
+
+def _full(upper: np.ndarray, m: int) -> np.ndarray:
+    """(B, m, m) symmetric matrices from their (B, m (m + 1) / 2) upper triangles."""
+    i, j = np.triu_indices(m)
+    out = np.empty((upper.shape[0], m, m))
+    out[:, i, j] = upper
+    out[:, j, i] = upper
+    return out
+
+
 def _spread(codes: np.ndarray, levels: int, v: np.ndarray) -> sparse.csr_matrix:
     """(levels * m x N): entry (l * m + j, i) = v_ij when row i is in level l, so (it @ w.T).T sums v per level."""
     n, m = v.shape
@@ -56,19 +86,22 @@ class _Sums:
     """The sums of one weighting that S(w) needs, each linear in w (so a complement is a subtraction)."""
 
     vv: np.ndarray  # (B, m, m) sum_w v v'
-    s_a: np.ndarray | None  # (B, La, m) sum_w v per level of A (None: folded into vv, units = levels of A)
-    n_a: np.ndarray | None  # (B, La)
+    u: np.ndarray | None  # (B, La, c) [sum_w v, sum_w 1 per level of B] per level of A (None: units)
     s_b: np.ndarray | None  # (B, Lb, m) sum_w v per level of B (with units: already net of A's part)
     n_b: np.ndarray | None  # (B, Lb)
-    c_ab: np.ndarray | None  # (B, La, Lb) (with units: the (B, Lb, Lb) sum_a c_ab c_ab' / n_a instead)
+    cc: np.ndarray | None  # (B, Lb, Lb) with units: sum_a c_ab c_ab' / n_a
     raw2: np.ndarray  # (B, k) sum_w x^2 of the raw regressors
     count: np.ndarray  # (B,) sum_w 1
+    u_total: np.ndarray | None = None  # (La, c): set, the u of draw i is u_total - u[i] (a complement)
 
     def __sub__(self, other: _Sums) -> _Sums:
-        return _Sums(*(None if a is None else a - b for a, b in zip(self.fields(), other.fields(), strict=True)))
+        """The complement's sums (self: the totals); its u is left as u_total - u, formed draw by draw."""
+        def minus(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a - b
 
-    def fields(self) -> tuple:
-        return (self.vv, self.s_a, self.n_a, self.s_b, self.n_b, self.c_ab, self.raw2, self.count)
+        return _Sums(self.vv - other.vv, other.u, minus(self.s_b, other.s_b), minus(self.n_b, other.n_b),
+                     minus(self.cc, other.cc), self.raw2 - other.raw2, self.count - other.count,
+                     u_total=None if self.u is None else self.u[0])
 
 
 @dataclass
@@ -87,8 +120,8 @@ class SubsetFE:
     b_ind: sparse.csr_matrix | None  # (Lb x N)
     ab_ind: sparse.csr_matrix | None  # (La * Lb x N)
     lb: int
-    vv: np.ndarray  # (N, m * m) row outer products of v
-    va_t: sparse.csr_matrix  # (La * m x N): row a*m + j holds v_ij of the rows in level a (so w @ it sums)
+    vv: np.ndarray  # (N, m (m + 1) / 2) row products v_i v_j, i <= j (`_upper_products`)
+    u_t: sparse.csr_matrix  # (La * c x N): w @ it.T gives the u_a of weighting w (`_level_columns`)
     vb_t: sparse.csr_matrix | None  # (Lb * m x N) the same per level of B
     unit_stats: np.ndarray | None = None  # (G, ...) per-unit linear statistics when weights are per unit
     unit_of_level: np.ndarray | None = None  # the unit of each level of A (weights are given per unit)
@@ -117,7 +150,6 @@ class SubsetFE:
         scale = np.sqrt((v**2).mean(axis=0))
         scale[scale == 0] = 1.0
         v /= scale
-        m = v.shape[1]
         la = n_levels(a)
         lb = n_levels(b) if b is not None else 0
         fe = cls(
@@ -128,8 +160,8 @@ class SubsetFE:
             b_ind=_indicator(b, lb) if b is not None else None,
             ab_ind=_indicator(a * lb + b, la * lb) if b is not None else None,
             lb=lb,
-            vv=(v[:, :, None] * v[:, None, :]).reshape(n, m * m),
-            va_t=_spread(a, la, v),
+            vv=_upper_products(v),
+            u_t=_level_columns(a, la, v, b, lb),
             vb_t=_spread(b, lb, v) if b is not None else None,
         )
         if units is not None:
@@ -142,14 +174,14 @@ class SubsetFE:
     def _unit_stats(self) -> np.ndarray:
         """Per unit (= level of A): [sum v v' - s s'/n, s_b - c s'/n, c, c c'/n, sum x^2, n] flattened."""
         m, lb = self.v.shape[1], self.lb
-        sums = self._row_sums(np.ones((1, self.v.shape[0])))
-        n_u = sums.n_a[0]
+        u = self._row_sums(np.ones((1, self.v.shape[0]))).u[0]
+        n_u = u[:, m:].sum(axis=1)
         inv = np.where(n_u > 0, 1.0 / np.where(n_u > 0, n_u, 1.0), 0.0)
-        s_u = sums.s_a[0]  # (G, m)
-        vv_u = self.a_ind @ self.vv
+        s_u = u[:, :m]  # (G, m)
+        vv_u = _full(self.a_ind @ self.vv, m).reshape(-1, m * m)
         parts = [vv_u - (inv[:, None, None] * s_u[:, :, None] * s_u[:, None, :]).reshape(-1, m * m)]
         if self.b_ind is not None:
-            c_u = sums.c_ab[0]  # (G, Lb)
+            c_u = u[:, m:]  # (G, Lb)
             sb_u = (self.ab_ind @ self.v).reshape(-1, lb, m)  # (G, Lb, m) per unit and level of B
             parts += [(sb_u - inv[:, None, None] * c_u[:, :, None] * s_u[:, None, :]).reshape(-1, lb * m), c_u,
                       (inv[:, None, None] * c_u[:, :, None] * c_u[:, None, :]).reshape(-1, lb * lb)]
@@ -168,43 +200,43 @@ class SubsetFE:
             s_b = t[:, pos : pos + lb * m].reshape(nb, lb, m)
             n_b = t[:, pos + lb * m : pos + lb * m + lb]
             cc = t[:, pos + lb * m + lb : pos + lb * m + lb + lb * lb].reshape(nb, lb, lb)
-        return _Sums(vv, None, None, s_b, n_b, cc, t[:, -k - 1 : -1], t[:, -1])
+        return _Sums(vv, None, s_b, n_b, cc, t[:, -k - 1 : -1], t[:, -1])
 
     def _row_sums(self, w: np.ndarray) -> _Sums:
-        """The linear sums of row weightings, a few draws per pass (bounds the (La, draws * m) scratch)."""
-        n, m = self.v.shape
-        step = max(1, min(w.shape[0], SCRATCH // (self.a_ind.shape[0] * (m + self.lb) + n)))
-        parts = [self._row_sums_pass(w[i : i + step]) for i in range(0, w.shape[0], step)]
-        return _Sums(*(None if f[0] is None else np.concatenate(f) for f in zip(*(p.fields() for p in parts),
-                                                                                     strict=True)))
-
-    def _row_sums_pass(self, w: np.ndarray) -> _Sums:
+        """The linear sums of row weightings. The row products (N x m (m + 1) / 2) are read once for all the draws
+        (once per pass made the cost grow with rows x levels); the per-level sums go a few draws per pass (bounds
+        the sparse product's (La * c, draws) scratch) straight into their (draws, La, c) place."""
         nb, m = w.shape[0], self.v.shape[1]
-        wt = np.ascontiguousarray(w.T)  # (N, B)
-        vv = (w @ self.vv).reshape(nb, m, m)
-        s_a = np.ascontiguousarray((self.va_t @ wt).T).reshape(nb, -1, m)  # (B, La, m)
-        n_a = np.ascontiguousarray((self.a_ind @ wt).T)  # (B, La)
-        s_b = n_b = c_ab = None
+        la_c = self.u_t.shape[0]
+        step = max(1, min(nb, SCRATCH // la_c))
+        u = np.empty((nb, la_c))
+        for i in range(0, nb, step):
+            u[i : i + step] = (self.u_t @ np.ascontiguousarray(w[i : i + step].T)).T
+        s_b = n_b = None
         if self.b_ind is not None:
-            s_b = np.ascontiguousarray((self.vb_t @ wt).T).reshape(nb, self.lb, m)  # (B, Lb, m)
-            n_b = (self.b_ind @ wt).T  # (B, Lb)
-            c_ab = np.ascontiguousarray((self.ab_ind @ wt).T).reshape(nb, -1, self.lb)  # (B, La, Lb)
-        return _Sums(vv, s_a, n_a, s_b, n_b, c_ab, w @ self.raw2, w.sum(axis=1))
+            s_b = (w @ self.vb_t.T).reshape(nb, self.lb, m)  # (B, Lb, m)
+            n_b = w @ self.b_ind.T  # (B, Lb)
+        vv = _full(w @ self.vv, m)
+        return _Sums(vv, u.reshape(nb, self.a_ind.shape[0], -1), s_b, n_b, None, w @ self.raw2, w.sum(axis=1))
 
     def cross_products(self, sums: _Sums) -> np.ndarray:
         """(B, m, m) residualised cross-products S(w) of the scaled [y, x] from a weighting's sums."""
         s, dv, dd = sums.vv, sums.s_b, None
-        if sums.s_a is not None:  # row weights: take out A here (per unit, it is in the unit statistics)
-            n_a = sums.n_a
-            inv_a = np.where(n_a > 0, 1.0 / np.where(n_a > 0, n_a, 1.0), 0.0)[:, :, None]
-            scaled = sums.s_a * inv_a
-            s = s - scaled.transpose(0, 2, 1) @ sums.s_a
+        if sums.u is not None:  # row weights: take out A here (per unit, it is in the unit statistics)
+            m = s.shape[1]
+            gram = np.empty((s.shape[0], sums.u.shape[2], sums.u.shape[2]))
+            for i, u in enumerate(sums.u):
+                if sums.u_total is not None:
+                    u = sums.u_total - u
+                n_a = u[:, m:].sum(axis=1)
+                scaled = u * np.sqrt(np.where(n_a > 0, 1.0 / np.where(n_a > 0, n_a, 1.0), 0.0))[:, None]
+                gram[i] = scaled.T @ scaled  # sum_a u_a u_a' / n_a (a syrk)
+            s = s - gram[:, :m, :m]
             if self.b_ind is not None:
-                c_scaled = (sums.c_ab * inv_a).transpose(0, 2, 1)  # (B, Lb, La)
-                dv = sums.s_b - c_scaled @ sums.s_a
-                dd = sums.n_b[:, :, None] * np.eye(self.lb) - c_scaled @ sums.c_ab
+                dv = sums.s_b - gram[:, m:, :m]
+                dd = sums.n_b[:, :, None] * np.eye(self.lb) - gram[:, m:, m:]
         elif self.b_ind is not None:
-            dd = sums.n_b[:, :, None] * np.eye(self.lb) - sums.c_ab
+            dd = sums.n_b[:, :, None] * np.eye(self.lb) - sums.cc
         if self.b_ind is None:
             return s
         vals, vecs = np.linalg.eigh((dd + dd.transpose(0, 2, 1)) / 2)

@@ -168,3 +168,20 @@ def test_arrow_reads_the_usual_export():
     from srdi.ingest.readers import _grid_arrow
 
     assert _grid_arrow("Stkcd,Accper,A001000000\n000001,2020-12-31,1.5\n") is not None
+
+
+@pytest.mark.parametrize("fn_name", ["normalize_name", "is_total_name", "split_applicants"])
+def test_map_distinct_equals_calling_the_function_on_every_cell(fn_name):
+    """Names are classified once per distinct value (tables.map_distinct); the result is the per-cell call's."""
+    from srdi.ingest import partners
+    from srdi.ingest.tables import map_distinct
+
+    fn = getattr(partners, fn_name)
+    rng = np.random.default_rng(3)
+    pool = ["腾讯科技（深圳）有限公司", "A公司; B大学；A公司", " 前五名客户合计 ", "合计", "", "ＡＢＣ  Ltd",
+            "客户一", "-", None, float("nan"), "北京大学;清华大学"]
+    cells = [pool[i] for i in rng.integers(0, len(pool), 500)]
+    for series in (pd.Series(cells, dtype=object), pd.Series(cells, dtype="str")):
+        got = map_distinct(series, fn)
+        assert len(got) == len(cells)
+        assert list(got) == [fn(v if isinstance(v, str) else None) for v in series]

@@ -18,14 +18,27 @@ from .mapping import TableSpec
 
 
 def drop_overlaps(stacked: pd.DataFrame, codes: list[str]) -> tuple[pd.DataFrame, int]:
-    """Drop rows that repeat a row of an earlier file; returns the frame and how many were dropped."""
+    """Drop rows that repeat a row of an earlier file; returns the frame and how many were dropped.
+
+    Rows are compared column by column: after each column only the rows whose cells so far equal a row of
+    another file stay candidates (two downloads overlap in a year or two, so the firm and date columns leave
+    few), and the wide numeric columns are compared on those alone. Exact: equal cells, a missing cell as '\0'."""
     if stacked.empty or stacked[FILE].nunique() < 2:
         return stacked, 0
-    cols = [c for c in codes if c in stacked.columns]
-    hashes = pd.util.hash_pandas_object(stacked[cols].astype("str").fillna("\x00"), index=False).to_numpy()
     rank = pd.factorize(stacked[FILE])[0]  # files in stacking order
-    first = pd.Series(rank).groupby(hashes).transform("min").to_numpy()
-    overlap = rank > first
+    rows = np.arange(len(stacked))  # candidates: positions in `stacked`
+    group = np.zeros(len(stacked), dtype=np.int64)  # rows with equal cells so far share a group
+    for col in [c for c in codes if c in stacked.columns]:
+        cells = pd.factorize(stacked[col].iloc[rows].astype("str").fillna("\x00"))[0]
+        group = pd.factorize(group * (int(cells.max()) + 1) + cells)[0]
+        by = pd.Series(rank[rows]).groupby(group)
+        several = (by.transform("min") != by.transform("max")).to_numpy()  # rows of two files or more
+        rows, group = rows[several], group[several]
+        if not rows.size:
+            return stacked, 0
+    first = pd.Series(rank[rows]).groupby(group).transform("min").to_numpy()
+    overlap = np.zeros(len(stacked), dtype=bool)
+    overlap[rows[rank[rows] > first]] = True
     return stacked.loc[~overlap] if overlap.any() else stacked, int(overlap.sum())
 
 

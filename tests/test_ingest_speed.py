@@ -224,3 +224,46 @@ def test_drop_overlaps_equals_comparing_rows_cell_by_cell(seed):
     got, dropped = drop_overlaps(frame, ["A", "B", "C", "absent"])
     assert dropped == sum(want) > 0
     assert got.index.tolist() == frame.index[~np.array(want)].tolist()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sort_rows_equals_a_stable_pandas_sort(seed):
+    """Interim tables are sorted by Arrow (tables.sort_rows): the same rows in the same order as pandas'
+    stable sort, with ties, missing keys, CJK and astral text, and Int64 keys."""
+    from srdi.ingest.tables import sort_rows
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    text = ["000001", "000002", "600000", "江苏省", "江苏", "a", "B", "\U0001f600", "", None]
+    frame = pd.DataFrame({
+        "stkcd": pd.Series(rng.choice(np.array(text, dtype=object), n), dtype=object),
+        "year": pd.array(rng.choice([2011, 2012, None, 2023], n), dtype="Int64"),
+        "rank": pd.array(rng.choice([1.0, 2.0, np.nan], n), dtype="float64"),
+        "payload": np.arange(n),
+    })
+    frame.index = rng.permutation(n)
+    for keys in (["stkcd"], ["stkcd", "year"], ["year", "rank", "stkcd"]):
+        want = frame.sort_values(keys, kind="mergesort").reset_index(drop=True)
+        pd.testing.assert_frame_equal(sort_rows(frame, keys), want)
+
+
+def test_keep_rule_on_text_keys_equals_pandas_on_python_objects():
+    """Repeated keys are found on Arrow-backed copies of text keys: same rows as pandas on the objects (None and
+    NaN both missing and equal to each other; a number is not the text of it)."""
+    from srdi.ingest.dedupe import keep_rule
+
+    rng = np.random.default_rng(4)
+    n = 500
+    frame = pd.DataFrame({"stkcd": pd.Series(rng.choice(np.array(["000001", "000002", "江苏", None, np.nan],
+                                                                  dtype=object), n), dtype=object),
+                          "year": pd.array(rng.choice([2011, 2012, None], n), dtype="Int64")})
+    mixed = pd.DataFrame({"k": pd.Series([1, "1", 1.0, None, "1"], dtype=object)})
+    as_typed = frame.assign(stkcd=pd.Series([v if isinstance(v, str) else None for v in frame["stkcd"]],
+                                            dtype=object))  # missing as None only: compared as Arrow text
+    for df, keys in ((frame, ["stkcd", "year"]), (frame, ["stkcd"]), (mixed, ["k"]), (as_typed, ["stkcd"]),
+                     (as_typed, ["stkcd", "year"])):
+        for rule in ("error", "first", "last"):
+            kept, dup = keep_rule(df, keys, rule)
+            assert dup.tolist() == df.duplicated(subset=keys, keep=False).tolist()
+            want = df if rule == "error" else df.loc[~df.duplicated(subset=keys, keep=rule)]
+            pd.testing.assert_frame_equal(kept, want)

@@ -25,6 +25,7 @@ import ahocorasick
 import numpy as np
 
 from srdi.text.dictionary import fold_ascii
+from srdi.text.scan import lookup
 
 DEFAULT_WINDOW = 5
 DEFAULT_TERMINATORS = "。！？；!?;\n\r"
@@ -125,9 +126,8 @@ class NegationRule:
             return np.ones(len(starts), dtype=bool)
         table = np.zeros(0x10000, dtype=bool)
         table[[ord(c) for c in self._firsts]] = True
-        seen = np.zeros(cp.size + 1, dtype=np.int64)
-        np.cumsum(table[cp], out=seen[1:])
-        return seen[starts] > seen[np.maximum(lo, starts - self.window)]
+        where = np.flatnonzero(lookup(table, cp))  # a few per cent of the characters
+        return np.searchsorted(where, starts) > np.searchsorted(where, np.maximum(lo, starts - self.window))
 
     def is_negated(self, text: str, start: int, lo: int = 0) -> bool:
         """Whether the hit starting at character offset `start` of `text` is negated (see module doc).

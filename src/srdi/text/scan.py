@@ -174,8 +174,8 @@ class TrieScanner:
         (each followed by a line break, which no term contains, so no match spans two documents), per
         dictionary and document, as arrays. One scan per buffer, and the rule applied with numpy: the
         occurrences are sorted by (dictionary, document, start, longest first); where a kept hit overlaps the
-        next candidate (rare: 工业互联网平台 then 平台化), that document's candidates go through
-        `select_longest_leftmost` one by one."""
+        next candidate (rare: 工业互联网平台 then 平台化), that report's candidates go through the rule's
+        left-to-right pass (as select_longest_leftmost) in Python."""
         start, end, di, ti = self.occurrence_arrays(text, cp)
         doc = np.searchsorted(np.asarray(starts, dtype=np.int64), start, side="right") - 1
         order = np.lexsort((ti, -end, start, doc, di))
@@ -188,14 +188,17 @@ class TrieScanner:
         clash = np.zeros(start.size, dtype=bool)
         clash[1:] = same_group[1:] & (start[1:] < end[:-1])
         keep = np.ones(start.size, dtype=bool)
-        if clash.any():
+        if clash.any():  # the rule's left-to-right pass, on the candidates of the reports with a clash only
             group = np.cumsum(~same_group)
-            for g in np.unique(group[clash]).tolist():
-                idx = np.flatnonzero(group == g)
-                kept = set(select_longest_leftmost(zip(start[idx].tolist(), end[idx].tolist(), idx.tolist(),
-                                                       strict=True)))
-                keep[idx] = [(s, e, i) in kept for s, e, i in zip(start[idx].tolist(), end[idx].tolist(),
-                                                                   idx.tolist(), strict=True)]
+            redo = np.flatnonzero(np.isin(group, group[clash]))
+            cursor, current = 0, -1
+            for i, g, s, e in zip(redo.tolist(), group[redo].tolist(), start[redo].tolist(), end[redo].tolist(),
+                                  strict=True):
+                if g != current:
+                    current, cursor = g, 0
+                keep[i] = s >= cursor
+                if s >= cursor:
+                    cursor = e
         return Hits(doc[keep], di[keep], start[keep], ti[keep])
 
     def scan(self, text: str) -> list[list[Hit]]:

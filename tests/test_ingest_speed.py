@@ -168,3 +168,102 @@ def test_arrow_reads_the_usual_export():
     from srdi.ingest.readers import _grid_arrow
 
     assert _grid_arrow("Stkcd,Accper,A001000000\n000001,2020-12-31,1.5\n") is not None
+
+
+@pytest.mark.parametrize("fn_name", ["normalize_name", "is_total_name", "split_applicants"])
+def test_map_distinct_equals_calling_the_function_on_every_cell(fn_name):
+    """Names are classified once per distinct value (tables.map_distinct); the result is the per-cell call's."""
+    from srdi.ingest import partners
+    from srdi.ingest.tables import map_distinct
+
+    fn = getattr(partners, fn_name)
+    rng = np.random.default_rng(3)
+    pool = ["腾讯科技（深圳）有限公司", "A公司; B大学；A公司", " 前五名客户合计 ", "合计", "", "ＡＢＣ  Ltd",
+            "客户一", "-", None, float("nan"), "北京大学;清华大学"]
+    cells = [pool[i] for i in rng.integers(0, len(pool), 500)]
+    for series in (pd.Series(cells, dtype=object), pd.Series(cells, dtype="str")):
+        got = map_distinct(series, fn)
+        assert len(got) == len(cells)
+        assert list(got) == [fn(v if isinstance(v, str) else None) for v in series]
+
+
+def test_report_files_are_counted_as_path_glob_counts_them(tmp_path):
+    from srdi.ingest.stage import _count_txt
+
+    for name in ["000001_2020.txt", ".txt", ".hidden.txt", "A.TXT", "b.txt.bak", "c.Txt", "new\nline.txt", "x"]:
+        (tmp_path / name).write_text("")
+    (tmp_path / "folder.txt").mkdir()
+    assert _count_txt(tmp_path) == sum(1 for _ in tmp_path.glob("*.txt")) == 5
+    assert _count_txt(tmp_path / "absent") == 0
+
+
+def _naive_overlaps(stacked: pd.DataFrame, codes: list[str]) -> list[bool]:
+    """Reference: a row repeats, cell for cell, a row of a file stacked before its own."""
+    files = list(dict.fromkeys(stacked["_file"]))
+    cols = [c for c in codes if c in stacked.columns]
+    first: dict[tuple[object, ...], int] = {}
+    keys = [tuple("\x00" if pd.isna(v) else v for v in row) for row in stacked[cols].itertuples(index=False)]
+    for key, file in zip(keys, stacked["_file"], strict=True):
+        first[key] = min(first.get(key, len(files)), files.index(file))
+    return [first[k] < files.index(f) for k, f in zip(keys, stacked["_file"], strict=True)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_drop_overlaps_equals_comparing_rows_cell_by_cell(seed):
+    """Overlaps of split downloads are found column by column on shrinking candidates; same rows as a naive
+    comparison of whole rows (few distinct values, so many partial and complete repeats across 3 files)."""
+    from srdi.ingest.dedupe import drop_overlaps
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    frame = pd.DataFrame({c: pd.Series(rng.choice(["1", "2", "x", None], n, p=[0.4, 0.3, 0.2, 0.1]), dtype="str")
+                          for c in ["A", "B", "C"]})
+    frame["_file"] = rng.choice(["b.csv", "a.csv", "c.csv"], n)
+    frame.index = pd.RangeIndex(2, n + 2)
+    want = _naive_overlaps(frame, ["A", "B", "C", "absent"])
+    got, dropped = drop_overlaps(frame, ["A", "B", "C", "absent"])
+    assert dropped == sum(want) > 0
+    assert got.index.tolist() == frame.index[~np.array(want)].tolist()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sort_rows_equals_a_stable_pandas_sort(seed):
+    """Interim tables are sorted by Arrow (tables.sort_rows): the same rows in the same order as pandas'
+    stable sort, with ties, missing keys, CJK and astral text, and Int64 keys."""
+    from srdi.ingest.tables import sort_rows
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    text = ["000001", "000002", "600000", "江苏省", "江苏", "a", "B", "\U0001f600", "", None]
+    frame = pd.DataFrame({
+        "stkcd": pd.Series(rng.choice(np.array(text, dtype=object), n), dtype=object),
+        "year": pd.array(rng.choice([2011, 2012, None, 2023], n), dtype="Int64"),
+        "rank": pd.array(rng.choice([1.0, 2.0, np.nan], n), dtype="float64"),
+        "payload": np.arange(n),
+    })
+    frame.index = rng.permutation(n)
+    for keys in (["stkcd"], ["stkcd", "year"], ["year", "rank", "stkcd"]):
+        want = frame.sort_values(keys, kind="mergesort").reset_index(drop=True)
+        pd.testing.assert_frame_equal(sort_rows(frame, keys), want)
+
+
+def test_keep_rule_on_text_keys_equals_pandas_on_python_objects():
+    """Repeated keys are found on Arrow-backed copies of text keys: same rows as pandas on the objects (None and
+    NaN both missing and equal to each other; a number is not the text of it)."""
+    from srdi.ingest.dedupe import keep_rule
+
+    rng = np.random.default_rng(4)
+    n = 500
+    frame = pd.DataFrame({"stkcd": pd.Series(rng.choice(np.array(["000001", "000002", "江苏", None, np.nan],
+                                                                  dtype=object), n), dtype=object),
+                          "year": pd.array(rng.choice([2011, 2012, None], n), dtype="Int64")})
+    mixed = pd.DataFrame({"k": pd.Series([1, "1", 1.0, None, "1"], dtype=object)})
+    as_typed = frame.assign(stkcd=pd.Series([v if isinstance(v, str) else None for v in frame["stkcd"]],
+                                            dtype=object))  # missing as None only: compared as Arrow text
+    for df, keys in ((frame, ["stkcd", "year"]), (frame, ["stkcd"]), (mixed, ["k"]), (as_typed, ["stkcd"]),
+                     (as_typed, ["stkcd", "year"])):
+        for rule in ("error", "first", "last"):
+            kept, dup = keep_rule(df, keys, rule)
+            assert dup.tolist() == df.duplicated(subset=keys, keep=False).tolist()
+            want = df if rule == "error" else df.loc[~df.duplicated(subset=keys, keep=rule)]
+            pd.testing.assert_frame_equal(kept, want)

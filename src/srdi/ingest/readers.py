@@ -6,6 +6,7 @@ with its original value; types are checked (schemas.py) and converted (convert.p
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import math
@@ -88,17 +89,17 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _grid_arrow(text: str) -> pd.DataFrame | None:
+def _grid_arrow(text: str, utf8: bytes | None = None) -> pd.DataFrame | None:
     """The grid pandas' parser gives, read by Arrow (several times faster), for the usual export: no quote
     characters, no blank line, every row as wide as the first. None for any other file, which pandas reads (and
-    whose problems it reports in its own words)."""
+    whose problems it reports in its own words). `utf8`: text's UTF-8 bytes, when the file holds them."""
     if '"' in text:
         return None
     width = text[: text.find("\n")].count(",") + 1 if "\n" in text else text.count(",") + 1
     names = [str(i) for i in range(width)]
     try:
         got = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pa_csv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pa_csv.ParseOptions(delimiter=",", quote_char=False, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
@@ -111,10 +112,12 @@ def _grid_arrow(text: str) -> pd.DataFrame | None:
 
 
 def _grid_csv(path: Path, encoding: str, file: str, table: str) -> tuple[pd.DataFrame, str]:
-    text, used = decode(path.read_bytes(), encoding, file, table)
+    data = path.read_bytes()
+    text, used = decode(data, encoding, file, table)
     if not text.strip():
         return pd.DataFrame(), used
-    grid = _grid_arrow(text)
+    # A UTF-8 file's bytes are the text's (strict decoding round-trips), less a BOM: not encoded again.
+    grid = _grid_arrow(text, data.removeprefix(codecs.BOM_UTF8) if used == "utf-8" else None)
     if grid is not None:
         return grid, used
     try:

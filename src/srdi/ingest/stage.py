@@ -28,6 +28,14 @@ def merge_shared(problems: list[Problem]) -> list[Problem]:
     return list(merged.values())
 
 
+def _count_txt(folder: Path) -> int:
+    """Entries named *.txt (Path.glob's match, case-sensitive), without a Path object per report file."""
+    if not folder.is_dir():
+        return 0
+    with os.scandir(folder) as entries:
+        return sum(1 for e in entries if e.name.endswith(".txt"))
+
+
 def ingest_raw(
     raw_dir: str | os.PathLike[str], mapping_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 ) -> dict[str, Any]:
@@ -55,7 +63,7 @@ def ingest_raw(
     report: dict[str, Any] = {
         "tables": {key: table.report() for key, table in loaded.items()},
         "links": links,
-        "mdna": {"dir": MDNA_DIR, "txt_files": sum(1 for _ in mdna.glob("*.txt")) if mdna.is_dir() else 0},
+        "mdna": {"dir": MDNA_DIR, "txt_files": _count_txt(mdna)},
     }
     for key, table in loaded.items():
         write_parquet(out_dir / f"{key}.parquet", table.frame)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .convert import FILE, ROW
 from .dedupe import duplicate_problems, keep_rule
@@ -51,14 +54,36 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
+def map_distinct(series: pd.Series, fn: Callable[[object], object]) -> np.ndarray:
+    """fn of every cell, called once per distinct value (missing cells: fn(None)); an object array aligned with
+    `series`. Names repeat a lot (a partner over years, a firm on its patents): 5-20x fewer Python calls."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [fn(v) for v in uniques]
+    table[-1] = fn(None)  # code -1: a missing cell
+    return table[codes]
+
+
 def _year(dates: pd.Series) -> pd.Series:
     return dates.dt.year.astype("Int64")
+
+
+def sort_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """frame.sort_values(keys, kind="mergesort") (stable, missing last), index reset, by Arrow's stable sort:
+    pandas factorises and sorts text keys as Python objects (3 s for the large demo's 3 M patents). Text
+    compares by code point in both (UTF-8 bytes in Arrow). Keys Arrow cannot hold go to pandas."""
+    try:
+        table = pa.table({k: pa.array(frame[k], from_pandas=True) for k in keys})
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame.sort_values(keys, kind="mergesort").reset_index(drop=True)
+    idx = pc.sort_indices(table, sort_keys=[(k, "ascending", "at_end") for k in keys])
+    return frame.take(idx.to_numpy()).reset_index(drop=True)
 
 
 def _finish(frame: pd.DataFrame, drop: list[str], order: list[str]) -> pd.DataFrame:
     """Drop consumed columns and the row tracker, sort deterministically, fix string dtypes."""
     out = frame.drop(columns=[c for c in [*drop, ROW, FILE] if c in frame.columns])
-    out = out.sort_values(order, kind="mergesort").reset_index(drop=True)
+    out = sort_rows(out, order)
     for col in out.columns:
         if out[col].dtype == object:
             out[col] = out[col].astype("str")
@@ -142,7 +167,8 @@ def clean_partners(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.
     out = frame.copy()
     out.insert(1, "year", _year(out["period_end"]))
     total = out["rank"].isna()
-    named = total & ~out["partner_name"].map(is_total_name).astype(bool)
+    named = total.copy()
+    named[total] = ~map_distinct(out.loc[total, "partner_name"], is_total_name).astype(bool)
     if named.any():
         code = spec.by_name("rank").code
         where = ", ".join(pd.unique(out.loc[named, FILE])) if FILE in out.columns else file
@@ -160,7 +186,7 @@ def clean_patents(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.D
     """app_year from the application date; applicants as one normalized ';'-joined string."""
     out = frame.copy()
     out.insert(out.columns.get_loc("app_date") + 1, "app_year", _year(out["app_date"]))
-    joined = [";".join(split_applicants(t)) or None for t in out["applicants"].tolist()]
+    joined = map_distinct(out["applicants"], lambda t: ";".join(split_applicants(t)) or None)
     out["applicants"] = pd.Series(joined, index=out.index, dtype=object)
     dropped: Dropped = {}
     out = require_unique(out, ["stkcd", "app_no"], file, spec, dropped)
@@ -170,7 +196,7 @@ def clean_patents(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.D
 def clean_large_firms(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.DataFrame, Dropped]:
     """Adds name_norm, the key matched against partner names; spelling variants of one name kept once."""
     out = frame.copy()
-    out["name_norm"] = out["name"].map(normalize_name)
+    out["name_norm"] = map_distinct(out["name"], normalize_name)
     out = out.sort_values(ROW, kind="mergesort")
     repeat = out.duplicated(subset=["name_norm"], keep="first")
     return _finish(out.loc[~repeat], [], ["name_norm"]), {"repeated_normalized_name": int(repeat.sum())}
@@ -228,7 +254,7 @@ def clean_names(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.Dat
     """Little-giant list or subsidiaries: `name_norm` is the key names are matched on (designation.py)."""
     out = frame.copy()
     col = "name" if "name" in out.columns else "subsidiary_name"
-    out["name_norm"] = out[col].map(normalize_name)
+    out["name_norm"] = map_distinct(out[col], normalize_name)
     order = [c for c in ("name_norm", "batch_year", "stkcd") if c in out.columns]
     return _finish(out, [], order), {}
 

@@ -26,7 +26,8 @@ from srdi.text.matcher import Hit, Matcher
 from srdi.text.negation import NegationRule
 from srdi.text.repair import SCOPES, Scope, repair_batch
 from srdi.text.scan import TrieScanner
-from srdi.text.versions import choose_versions
+from srdi.text.scan import code_points as scan_code_points
+from srdi.text.versions import FILE_NAME, choose_versions
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +108,37 @@ class TextCounter:
     def count_buffer(self, buffer: str, starts: Sequence[int], lengths: Sequence[int],
                      code_points: np.ndarray | None = None) -> list[dict[str, int]]:
         """Counts of the reports buffer[start:start + length], each followed by a line break. `code_points`:
-        the buffer's (scan.code_points), when the caller has them."""
+        the buffer's (scan.code_points), when the caller has them. The same rows as count() of each report:
+        hits are selected and counted with numpy, and only hits with a negation word's first character in
+        their window (NegationRule.may_negate) are checked one by one."""
         if self._scanner is None:
             return [self.count(buffer[a:a + n]) for a, n in zip(starts, lengths, strict=True)]
-        per_doc = self._scanner.scan_many(buffer, starts, code_points)
-        return [self._row(buffer, hits, lo, n) for hits, lo, n in zip(per_doc, starts, lengths, strict=True)]
+        cp = code_points if code_points is not None else scan_code_points(buffer)
+        hits = self._scanner.hits_many(buffer, starts, cp)
+        lo = np.asarray(starts, dtype=np.int64)
+        n_docs = lo.size
+        rows: list[dict[str, int]] = [{"text_chars": int(n)} for n in lengths]
+        for di, (d, rule, group_of) in enumerate(zip(self.dicts, self.rules, self.group_of, strict=True)):
+            mine = hits.dictionary == di
+            doc, start = hits.doc[mine], hits.start[mine]
+            group = np.asarray(group_of, dtype=np.int64)[hits.term[mine]]
+            negated = rule.may_negate(cp, start, lo[doc])
+            for i in np.flatnonzero(negated).tolist():
+                negated[i] = rule.is_negated(buffer, int(start[i]), int(lo[doc[i]]))
+            n_groups = len(d.groups)
+            cell = doc * n_groups + group
+            kept = np.bincount(cell[~negated], minlength=n_docs * n_groups).reshape(n_docs, n_groups)
+            neg = np.bincount(cell[negated], minlength=n_docs * n_groups).reshape(n_docs, n_groups)
+            p = d.count_prefix
+            names = [(f"{p}_{g.gid}", f"{p}_neg_{g.gid}") for g in d.groups] if n_groups > 1 else []
+            for row, k_row, n_row, k_sum, n_sum in zip(rows, kept.tolist(), neg.tolist(), kept.sum(1).tolist(),
+                                                       neg.sum(1).tolist(), strict=True):
+                for (k_name, n_name), k, n in zip(names, k_row, n_row, strict=False):
+                    row[k_name] = k
+                    row[n_name] = n
+                row[f"{p}_total"] = k_sum
+                row[f"{p}_neg"] = n_sum
+        return rows
 
     def _row(self, text: str, per_dict: list[list[Hit]], lo: int, n_chars: int) -> dict[str, int]:
         row: dict[str, int] = {"text_chars": n_chars}
@@ -221,7 +248,10 @@ def count_years(
     no_heading: list[str] = []
     dropped: Counter[str] = Counter()
     encodings: Counter[str] = Counter()
-    chosen, extra, skipped = choose_versions(mdna / n for n in sorted(os.listdir(mdna)) if n.endswith(".txt"))
+    wanted = set(years)  # other years' files are not parsed (a job reads 1/n of them); bad names are reported
+    names = [n for n in os.listdir(mdna) if n.endswith(".txt")
+             and ((m := FILE_NAME.match(n)) is None or int(m.group(2)) in wanted)]
+    chosen, extra, skipped = choose_versions(mdna / n for n in sorted(names))
     for name in skipped:
         log.warning("skipping %s: name is not <6-digit stkcd>_<year>[_version].txt", name)
     dropped.update(v.kind for v in extra if v.year in years)

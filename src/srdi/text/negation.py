@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
+import numpy as np
 
 from srdi.text.dictionary import fold_ascii
+from srdi.text.scan import lookup
 
 DEFAULT_WINDOW = 5
 DEFAULT_TERMINATORS = "。！？；!?;\n\r"
@@ -65,6 +67,7 @@ class NegationRule:
     _reach: int = field(init=False, repr=False, compare=False)
     _cut: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _fold: bool = field(init=False, repr=False, compare=False)
+    _firsts: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.window < 0:
@@ -77,6 +80,7 @@ class NegationRule:
         firsts = sorted({c for w in self.words for c in {w[0], w[0].upper() if w[0].isascii() else w[0]}})
         trigger = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
         cut = re.compile("[" + "".join(re.escape(c) for c in self.terminators) + "]") if self.terminators else None
+        object.__setattr__(self, "_firsts", tuple(firsts))
         object.__setattr__(self, "_auto", auto)
         object.__setattr__(self, "_trigger", trigger)
         object.__setattr__(self, "_reach", max((len(e) for e in self.exclusions), default=1) - 1)
@@ -111,6 +115,19 @@ class NegationRule:
         if new == self.exclusions:
             return self
         return NegationRule(self.window, self.words, new, self.terminators)
+
+    def may_negate(self, cp: np.ndarray, starts: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        """is_negated's first test for many hits at once: True where a negation word's first character lies in
+        text[max(lo, start - window):start] (`cp`: the text's code points, one per character; `lo`: each hit's
+        document start). Only those hits can be negated; is_negated decides them."""
+        if self.window == 0 or not self._firsts:
+            return np.zeros(len(starts), dtype=bool)
+        if any(ord(c) >= 0xFFFF for c in self._firsts):  # code points cap such characters: test every hit
+            return np.ones(len(starts), dtype=bool)
+        table = np.zeros(0x10000, dtype=bool)
+        table[[ord(c) for c in self._firsts]] = True
+        where = np.flatnonzero(lookup(table, cp))  # a few per cent of the characters
+        return np.searchsorted(where, starts) > np.searchsorted(where, np.maximum(lo, starts - self.window))
 
     def is_negated(self, text: str, start: int, lo: int = 0) -> bool:
         """Whether the hit starting at character offset `start` of `text` is negated (see module doc).

@@ -83,6 +83,7 @@ rule provenance:
     input:
         panel=PANEL,
         estimates=expand(ESTIMATE, name=sorted(config["models"])),
+        demo=DEMO_DONE,
         code=code("provenance"),
     params:
         py=PY,

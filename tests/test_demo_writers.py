@@ -47,3 +47,30 @@ def test_xlsx_bytes_equal_openpyxl_cell_by_cell(name: str, tmp_path: Path) -> No
     frame = FRAMES[name]
     writers.write_xlsx(tmp_path / "t.xlsx", frame)
     assert (tmp_path / "t.xlsx").read_bytes() == _openpyxl_bytes(frame)
+
+
+def _pandas_csv_body(frame: pd.DataFrame) -> str:
+    """The rows as pandas writes them, amounts with two decimals (what _csv_body wrote before its fast path)."""
+    frame = frame.copy()
+    for c in frame.columns:
+        if pd.api.types.is_float_dtype(frame[c]):
+            frame[c] = writers.format_cents(frame[c].to_numpy())
+    return frame.to_csv(index=False, header=False, lineterminator="\n")
+
+
+CSV_FRAMES = {
+    "demo-like": pd.DataFrame({"Stkcd": ["000001", "600000"], "Amount": [1234.5, float("nan")], "Rank": [1, 2],
+                               "Count": pd.array([3, None], dtype="Int64"), "flag": [True, False]}),
+    "quoting": pd.DataFrame({"a": ["x,y", 'say "hi"', "two\nlines", " pad ", "", None],
+                             "b": ["北京", "a;b", "\r", "'", "-", "ok"]}),
+    "object-mix": pd.DataFrame({"a": pd.Series(["x", 1, 2.5, None, float("nan")], dtype=object)}),
+    "dates": pd.DataFrame({"d": pd.to_datetime(["2020-01-01", "2021-06-30"]), "n": [1.0, 2.25]}),
+    "single-empty": pd.DataFrame({"a": ["", "x"]}),
+    "no-rows": pd.DataFrame({"a": pd.Series([], dtype=str), "b": pd.Series([], dtype=float)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CSV_FRAMES))
+def test_csv_body_equals_pandas_to_csv(name: str) -> None:
+    frame = CSV_FRAMES[name]
+    assert writers._csv_body(frame) == _pandas_csv_body(frame)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import io
@@ -68,12 +69,32 @@ def format_cents(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _csv_cells(column: pd.Series) -> np.ndarray | None:
+    """A column's cells as pandas' to_csv hands them to the csv module (missing values ""), or None for a dtype
+    whose text pandas formats itself (dates, categories)."""
+    if pd.api.types.is_float_dtype(column):
+        return format_cents(column.to_numpy())
+    if not (pd.api.types.is_string_dtype(column) or pd.api.types.is_integer_dtype(column)
+            or pd.api.types.is_bool_dtype(column)):
+        return None
+    cells = column.to_numpy(dtype=object)
+    cells[pd.isna(cells)] = ""
+    return cells
+
+
 def _csv_body(frame: pd.DataFrame) -> str:
-    frame = frame.copy()
-    for c in frame.columns:
-        if pd.api.types.is_float_dtype(frame[c]):
-            frame[c] = format_cents(frame[c].to_numpy())
-    return frame.to_csv(index=False, header=False, lineterminator="\n")
+    """The rows as `to_csv(index=False, header=False)` writes them, amounts with two decimals. The cells go to the
+    csv module (which pandas writes with too) column-wise, without pandas' per-chunk conversions."""
+    columns = [_csv_cells(frame[c]) for c in frame.columns]
+    if any(c is None for c in columns):
+        frame = frame.copy()
+        for c in frame.columns:
+            if pd.api.types.is_float_dtype(frame[c]):
+                frame[c] = format_cents(frame[c].to_numpy())
+        return frame.to_csv(index=False, header=False, lineterminator="\n")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(zip(*columns, strict=True))
+    return buf.getvalue()
 
 
 def write_csmar_csv(path: Path, frame: pd.DataFrame, encoding: str, lower: bool = False) -> None:

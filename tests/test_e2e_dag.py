@@ -176,6 +176,11 @@ def test_the_demo_is_two_parallel_jobs_each_feeding_only_its_readers(project, tm
     assert "demo_texts" not in tables
     assert {"demo_texts", "demo_manifest", "text_count", "panel"} <= texts
     assert not {"demo_tables", "ingest", "base_panel"} & texts
+    # the text jobs' inputs: the demo's list of its texts (with their hashes), not each of the texts
+    printed = _snakemake(project, "-n", "--forcerun", "text_count").stdout
+    inputs = [line for line in printed.splitlines() if line.strip().startswith("input:")
+              and "results/interim/demo/texts.json" in line]
+    assert len(inputs) == 2 and not any("/mdna/" in line for line in inputs), inputs
 
 
 def test_panel_mode_runs_a_users_own_panel(tmp_path):

@@ -5,9 +5,10 @@
 DEMO_RECORD = f"{INTERIM}/demo/{{part}}.json"  # a part's files with their hashes, for demo_manifest
 
 
-# Checkpoints: the rules after them list the files they wrote as their inputs (ingest the tables, text_count the
-# texts). Each part is as heavy as about half of the one job they replace (measured, benchmarks/results/demo.md;
-# the one job: 155 MB / 3 s tiny, 537 MB / 24 s default, large 7x default, benchmarks/results/slurm_rules.md).
+# Checkpoints: ingest lists the raw tables demo_tables wrote as its inputs; the text jobs take demo_texts' record
+# (every text with its sha256: common.smk, text_inputs). Resources as the one job they replace (155 MB / 3 s tiny,
+# 537 MB / 24 s default, large 7x default, benchmarks/results/slurm_rules.md); each part does about half its work
+# (default: tables 650 MB, texts 200 MB at most; 10 CPU s each, benchmarks/results/demo.md).
 checkpoint demo_tables:
     output:
         record=DEMO_RECORD.format(part="tables"),

@@ -52,11 +52,13 @@ def _rule_of(command: str, project: Path) -> str:
     sub = parts[0]
     if sub == "text-count":
         return f"text_count[{parts[parts.index('--out') + 1].strip(chr(39)).rsplit('/', 1)[-1]}]"
+    if sub == "demo":
+        return f"demo_{parts[parts.index('--part') + 1]}" if "--part" in parts else "demo"
     if sub == "estimate":
         specs = parts[parts.index("--specs") + 1].strip(chr(39))  # @<file> (srdi.job_files) or inline JSON
         value = (project / specs[1:]).read_text(encoding="utf-8") if specs.startswith("@") else specs
         return "estimate_" + "+".join(sorted({s["kind"] for s in json.loads(value).values()}))
-    names = {"demo": "demo_data", "text-combine": "text_measures", "base-panel": "base_panel",
+    names = {"text-combine": "text_measures", "base-panel": "base_panel",
              "import-panel": "import_panel"}
     return names.get(sub, sub.replace("-", "_"))
 
@@ -92,7 +94,7 @@ def measure_rules(scale: str, cores: int) -> None:
                        env=env, check=False)
         total = time.perf_counter() - start
         rows = sorted((_parse_time(p, project) for p in timings.glob("*.txt")), key=lambda r: r["rule"])
-        sizes = {"raw folder (demo_data output, ingest input)": project / "data/demo/raw",
+        sizes = {"raw folder (demo_tables / demo_texts output, ingest input)": project / "data/demo/raw",
                  "results/interim (ingest output)": project / "results/interim",
                  "base_panel.parquet": project / "results/interim/base_panel.parquet",
                  "panel.parquet (estimate input)": project / "results/panel.parquet"}

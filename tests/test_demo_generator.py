@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from srdi.demo import folder, generate_demo
 from srdi.demo import generate as gen
-from srdi.demo import generate_demo
 from srdi.demo import keywords as kw
 from srdi.demo.dgp import simulate
 from srdi.demo.firms import make_firms
@@ -174,7 +174,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(demo: Path, tmp_
 def test_manifest_lists_every_file_with_hash(demo: Path) -> None:
     manifest = json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
     listed = {f["path"] for f in manifest["files"]}
-    on_disk = {k for k in _all_bytes(demo) if k not in ("manifest.json", gen.OWNER_RECORD)}
+    on_disk = {k for k in _all_bytes(demo) if k not in ("manifest.json", folder.OWNER_RECORD)}
     assert listed == on_disk
     for f in manifest["files"][:20]:
         assert hashlib.sha256((demo / f["path"]).read_bytes()).hexdigest() == f["sha256"]
@@ -185,8 +185,8 @@ def test_crash_leaves_old_output_untouched(tmp_path: Path, monkeypatch: pytest.M
     out.mkdir()
     (out / "old.txt").write_text("old", encoding="utf-8")
     # an earlier demo's folder (its ownership record lists its files), which generate_demo may replace
-    (out / gen.OWNER_RECORD).write_text(json.dumps({"generator": gen.GENERATOR,
-                                                    "files": ["old.txt", gen.OWNER_RECORD]}), encoding="utf-8")
+    (out / folder.OWNER_RECORD).write_text(json.dumps({"generator": folder.GENERATOR,
+                                                    "files": ["old.txt", folder.OWNER_RECORD]}), encoding="utf-8")
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")

@@ -161,7 +161,44 @@ def test_editing_package_code_reruns_dependent_rules(project):
     assert dry.returncode == 0, dry.stderr
     rules = _planned_rules(dry)
     assert "estimate_panel" in rules
-    assert "demo_data" not in rules and "ingest" not in rules
+    assert not {"demo_tables", "demo_texts", "ingest"} & rules
+
+
+def _dag_edges(project: Path) -> set[tuple[str, str]]:
+    """(needed rule, needing rule) pairs of the whole DAG (`snakemake --dag --forceall`), by rule name."""
+    import re
+
+    run = _snakemake(project, "--dag", "--forceall")
+    assert run.returncode == 0, run.stderr
+    names = {m[0]: m[1].split("\\n")[0] for m in re.findall(r'^\s*(\d+)\[label = "([^"]*)"', run.stdout, re.M)}
+    return {(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", run.stdout, re.M)}
+
+
+def test_the_demo_is_two_parallel_jobs_each_feeding_only_its_readers(project, tmp_path):
+    """demo_tables (raw tables, truth) feeds ingestion and demo_texts (mdna/) the text counts, neither waits for
+    the other, and the run's provenance hashes the folder only once demo_manifest has listed both."""
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".snakemake", "results", "demo"))
+    planned = _planned_rules(_snakemake(fresh, "-n"))
+    assert {"demo_tables", "demo_texts", "demo_manifest", "ingest", "text_count"} <= planned
+    assert "demo_data" not in planned
+    edges = _dag_edges(project)
+    assert not {e for e in edges if e[1] in ("demo_tables", "demo_texts")}  # both start at once
+    assert {("demo_tables", "ingest"), ("demo_texts", "text_count"), ("demo_tables", "demo_manifest"),
+            ("demo_texts", "demo_manifest"), ("demo_manifest", "provenance")} <= edges
+    assert ("demo_texts", "ingest") not in edges
+    # forcing one part reruns its readers, not the other part (nor, for the texts, ingestion)
+    tables = _planned_rules(_snakemake(project, "-n", "--forcerun", "demo_tables"))
+    texts = _planned_rules(_snakemake(project, "-n", "--forcerun", "demo_texts"))
+    assert {"demo_tables", "demo_manifest", "ingest", "base_panel", "text_count"} <= tables
+    assert "demo_texts" not in tables
+    assert {"demo_texts", "demo_manifest", "text_count", "panel"} <= texts
+    assert not {"demo_tables", "ingest", "base_panel"} & texts
+    # the text jobs' inputs: the demo's list of its texts (with their hashes), not each of the texts
+    printed = _snakemake(project, "-n", "--forcerun", "text_count").stdout
+    inputs = [line for line in printed.splitlines() if line.strip().startswith("input:")
+              and "results/interim/demo/texts.json" in line]
+    assert len(inputs) == 2 and not any("/mdna/" in line for line in inputs), inputs
 
 
 def test_panel_mode_runs_a_users_own_panel(tmp_path):

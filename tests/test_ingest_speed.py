@@ -187,16 +187,6 @@ def test_map_distinct_equals_calling_the_function_on_every_cell(fn_name):
         assert list(got) == [fn(v if isinstance(v, str) else None) for v in series]
 
 
-def test_report_files_are_counted_as_path_glob_counts_them(tmp_path):
-    from srdi.ingest.stage import _count_txt
-
-    for name in ["000001_2020.txt", ".txt", ".hidden.txt", "A.TXT", "b.txt.bak", "c.Txt", "new\nline.txt", "x"]:
-        (tmp_path / name).write_text("")
-    (tmp_path / "folder.txt").mkdir()
-    assert _count_txt(tmp_path) == sum(1 for _ in tmp_path.glob("*.txt")) == 5
-    assert _count_txt(tmp_path / "absent") == 0
-
-
 def _naive_overlaps(stacked: pd.DataFrame, codes: list[str]) -> list[bool]:
     """Reference: a row repeats, cell for cell, a row of a file stacked before its own."""
     files = list(dict.fromkeys(stacked["_file"]))

@@ -57,12 +57,23 @@ def test_statements_keep_annual_consolidated_rows(ingested):
     assert not bal.duplicated(["stkcd", "year"]).any()
 
 
-def test_report_formats_and_mdna(ingested):
+def test_report_formats(ingested):
     _, report, _ = ingested
     firms = report["tables"]["firms"]
     assert (firms["encoding"], firms["header_rows"], firms["format"]) == ("gb18030", 3, "csv")
     assert report["tables"]["ownership"]["format"] == "xlsx"
-    assert report["mdna"]["txt_files"] == 2
+
+
+def test_ingestion_does_not_read_the_report_texts(ingested, tmp_path):
+    """The workflow's demo writes the texts while ingestion runs (srdi.demo.parts): the interim tables and the
+    report must be the same bytes whether mdna/ is complete, half written or absent."""
+    import shutil
+
+    root, _, _ = ingested
+    raw = tmp_path / "raw"
+    shutil.copytree(root / "raw", raw, ignore=shutil.ignore_patterns("mdna"))
+    ingest_raw(raw, MAPPING, tmp_path / "interim")
+    assert _hashes(tmp_path / "interim") == _hashes(root / "interim")
 
 
 def test_firms_codes_and_dates(ingested):

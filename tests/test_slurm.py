@@ -28,8 +28,8 @@ TEMPLATE = ROOT / "workflow/profiles/slurm.template"
 SETUP = ROOT / ".ci/slurm_local.sh"
 # Rules that do real work go to the cluster; the light ones (formatting, bookkeeping) stay local. Besides HEAVY,
 # every model job is heavy: estimate_<kind> (with resampling.shards n > 1: estimate_<kind>_<i>) and draws_<kind>.
-HEAVY = {"demo_data", "ingest", "base_panel", "text_count", "panel", "import_panel"}
-LIGHT = {"text_measures", "describe", "provenance", "tables", "figures", "report", "all"}
+HEAVY = {"demo_tables", "demo_texts", "ingest", "base_panel", "text_count", "panel", "import_panel"}
+LIGHT = {"demo_manifest", "text_measures", "describe", "provenance", "tables", "figures", "report", "all"}
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -146,7 +146,7 @@ def test_rules_declare_resources_and_light_ones_are_local(tmp_path):
     rules = json.loads(run.stdout.strip().splitlines()[-1])
     assert {name for name, rule in rules.items() if rule["local"]} == LIGHT
     heavy = {name for name in rules if name in HEAVY or name.startswith(("estimate_", "draws_"))}
-    assert {"demo_data", "ingest", "base_panel", "text_count", "panel", "estimate_panel"} <= heavy
+    assert {"demo_tables", "demo_texts", "ingest", "base_panel", "text_count", "panel", "estimate_panel"} <= heavy
     assert heavy | LIGHT == set(rules), set(rules) - heavy - LIGHT
     for name in heavy:
         rule = rules[name]
@@ -209,7 +209,7 @@ def test_tiny_demo_on_slurm_equals_local_run(slurm_cluster, tmp_path):
     assert local_rules <= LIGHT, local_rules - LIGHT
     submitted = re.findall(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.", log)
     remote = set(re.findall(r"^(?:rule|checkpoint) (\w+):", log, re.M))
-    assert remote >= {"demo_data", "ingest", "base_panel", "panel"}, remote
+    assert remote >= {"demo_tables", "demo_texts", "ingest", "base_panel", "panel"}, remote
     assert remote.isdisjoint(LIGHT), remote & LIGHT
     assert any(name.startswith("estimate_") for name in remote)
     # The text years: only inside the one group job, never submitted or run alone.

@@ -16,9 +16,22 @@ Handler = Callable[[argparse.Namespace], None]
 
 
 def _demo(a: argparse.Namespace) -> None:
-    from srdi.demo import generate_demo
+    if a.part == "all":
+        from srdi.demo import generate_demo
 
-    generate_demo(a.out_dir, scale=a.scale, seed=a.seed, texts=a.texts)
+        generate_demo(a.out_dir, scale=a.scale, seed=a.seed, texts=a.texts)
+        return
+    if not a.record:
+        raise SystemExit("srdi demo --part tables|texts needs --record (the part's file list, for demo-manifest)")
+    from srdi.demo.parts import generate_part
+
+    generate_part(a.out_dir, a.part, a.record, scale=a.scale, seed=a.seed, texts=a.texts)
+
+
+def _demo_manifest(a: argparse.Namespace) -> None:
+    from srdi.demo.parts import write_manifest
+
+    write_manifest(a.out_dir, a.records)
 
 
 def _ingest(a: argparse.Namespace) -> None:
@@ -123,6 +136,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="default")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--texts", default="short", choices=["short", "realistic"])
+    p.add_argument("--part", default="all", choices=["all", "tables", "texts"],
+                   help="all (default): the whole folder; tables or texts: one part, as the workflow's two "
+                        "parallel jobs write it (then demo-manifest)")
+    p.add_argument("--record", help="with --part: where to write the part's file list with hashes")
+
+    p = add("demo-manifest", _demo_manifest, "write the demo's manifest.json from its parts' records")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("records", nargs=2, help="the two parts' records (srdi demo --part ... --record)")
 
     p = add("ingest", _ingest, "read, map and validate the raw tables into interim parquet files")
     p.add_argument("--raw-dir", required=True)

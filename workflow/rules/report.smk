@@ -74,6 +74,8 @@ if FIGURE_NAMES:
             f"{LOGS}/figures.log",
         benchmark:
             f"{BENCHMARKS}/figures.tsv",
+        # The longest of the last jobs (several seconds of drawing): ahead of provenance, tables and describe.
+        priority: 1
         shell:
             "{params.py:q} figures --config-json {params.config:q} --estimates-dir {params.estimates:q}"
             " --codebook {input.codebook:q} {params.truth:q} --out-dir {params.figures:q} > {log:q} 2>&1"

@@ -19,6 +19,12 @@ from srdi.demo import names as nm
 from srdi.demo.dgp import MISSING_REPORT_SHARE, NEG_RATES, OVERLAP_SHARE, Sim, simulate
 from srdi.demo.did_truth import did_truth
 from srdi.demo.firms import make_firms
+from srdi.demo.folder import (
+    PARTS,
+    check_replaceable,
+    remove_stale_siblings,
+    write_listings,
+)
 from srdi.demo.params import (
     CBAR_SCALE,
     DESIG_YEARS,
@@ -185,10 +191,9 @@ def _truth(sim: Sim, seed: int, scale: Scale, latent: pd.DataFrame) -> dict[str,
     }
 
 
-def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int,
-               texts: str = "short", digests: dict[str, tuple[str, int]] | None = None) -> list[str]:
-    """Build and write every table into `out`; returns written relative paths (manifest excluded). `digests`
-    receives the sha256 and size of the texts (hashed as written: 40,000 small files not read back)."""
+def _write_tables(out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int) -> list[str]:
+    """Build and write every raw table, truth_latent.parquet and truth.json into `out`; returns their relative
+    paths. Draws from every stream but "texts" (the report texts are the other part, _write_texts)."""
     written: list[str] = []
 
     def csmar(name: str, frame: pd.DataFrame, encoding: str) -> None:
@@ -233,7 +238,6 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
     plain("FN_Subsidiary.csv", subsidiaries)
     plain("Province_InnovEnv.csv", messy.innovation_index(rng, sim.env))
     plain("LargeEnterprises.csv", large_firm_table())
-    written += _write_texts(out, sim, streams["texts"], texts, {} if digests is None else digests)
     latent = _latent_frame(sim)
     latent.to_parquet(out / "truth_latent.parquet", index=False, engine="pyarrow")
     written.append("truth_latent.parquet")
@@ -242,6 +246,20 @@ def _write_all(out: Path, sim: Sim, streams: dict[str, np.random.Generator], see
                                     encoding="utf-8")
     written.append("truth.json")
     return written
+
+
+def write_part(part: str, out: Path, sim: Sim, streams: dict[str, np.random.Generator], seed: int, texts: str,
+               digests: dict[str, tuple[str, int]]) -> list[str]:
+    """Write one part of the demo (folder.PARTS) into `out`; returns its relative paths, every one with its
+    sha256 and size in `digests`. The parts draw from disjoint streams and only read `sim`, so each gives the
+    same bytes alone as with the other."""
+    if part == "tables":
+        files = _write_tables(out, sim, streams, seed)
+        digests.update({p: (sha256_file(out / p), (out / p).stat().st_size) for p in files})
+        return files
+    if part == "texts":
+        return _write_texts(out, sim, streams["texts"], texts, digests)
+    raise ValueError(f"demo part must be one of {list(PARTS)}, got {part!r}")
 
 
 _COUNT_KEYS = ("n_dt_pos_ai", "n_dt_pos_bigdata", "n_dt_pos_cloud", "n_dt_pos_blockchain", "n_dt_pos_application",
@@ -274,60 +292,25 @@ def _write_texts(out: Path, sim: Sim, rng: np.random.Generator, length: str,
     return paths
 
 
+def simulate_demo(scale: Scale, seed: int) -> tuple[Sim, dict[str, np.random.Generator]]:
+    """The latent DGP of one demo draw and its random streams (about 0.2 s at the default scale, so each part
+    of the demo recomputes it rather than reading it from another process)."""
+    streams = _streams(int(seed))
+    return simulate(streams, scale, make_firms(streams["firms"], scale), all_params()), streams
+
+
 def simulate_latent(scale: str = "tiny", seed: int = 20250403) -> pd.DataFrame:
     """The firm-year latent table of one demo draw (truth_latent.parquet's content) without writing any file.
 
     For Monte Carlo studies: the proxies the pipeline builds from the raw tables equal these columns exactly
     (tests/test_proxies_demo.py), so estimators can be replicated on many draws cheaply.
     """
-    sc = get_scale(scale)
-    streams = _streams(int(seed))
-    sim = simulate(streams, sc, make_firms(streams["firms"], sc), all_params())
-    return _latent_frame(sim)
+    return _latent_frame(simulate_demo(get_scale(scale), seed)[0])
 
 
-GENERATOR = "srdi.demo.generate_demo"
-OWNER_RECORD = ".srdi-demo.json"  # every file the demo wrote into its folder, itself included
-
-
-def check_replaceable(out_dir: Path) -> None:
-    """Raise unless `out_dir` is absent, empty, or holds exactly the files an earlier demo's manifest lists."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise ValueError(f"demo.out_dir {out_dir} exists and is not a folder; choose a new folder for the demo")
-    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if not p.is_dir()}
-    if not present:
-        return
-    listed: set[str] = set()
-    # The ownership record, not manifest.json: Snakemake deletes a rule's outputs (manifest.json, truth.json)
-    # before it reruns the rule, so a rerun must recognise its folder without them.
-    try:
-        recorded = json.loads((out_dir / OWNER_RECORD).read_text(encoding="utf-8"))
-        if recorded.get("generator") == GENERATOR:
-            listed = set(recorded["files"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        listed = set()
-    foreign = sorted(present - listed)
-    if foreign:
-        examples = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise ValueError(
-            f"demo.out_dir {out_dir} already holds files the demo did not write ({examples}); the demo replaces "
-            "its folder as a whole, so it refuses to write there. Set demo.out_dir to a new or empty folder.")
-
-
-def remove_stale_siblings(out_dir: Path) -> None:
-    """Remove the temporary folders of an earlier demo run that was killed before it could clean up."""
-    for stale in out_dir.parent.glob(f".{out_dir.name}.*"):
-        if stale.is_dir() and stale.suffix in (".tmp", ".old"):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _dumps_listing(obj: dict[str, Any], entries: list[str], **kw: Any) -> str:
-    """json.dumps(obj, indent=2, **kw) with obj["files"] spliced in from its entries, already encoded at their
-    depth: the same text, without the pure-Python indenting encoder's time on 40,000 entries."""
-    text = json.dumps({**obj, "files": []}, indent=2, **kw)
-    return text.replace('"files": []', '"files": [\n    ' + ",\n    ".join(entries) + "\n  ]", 1)
+def check_texts(texts: str) -> None:
+    if texts not in LENGTHS:
+        raise ValueError(f"demo texts must be one of {list(LENGTHS)}, got {texts!r}")
 
 
 def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed: int = 20250403,
@@ -337,44 +320,24 @@ def generate_demo(out_dir: str | os.PathLike[str], scale: str = "default", seed:
 
     Everything is written to a temporary sibling directory first and renamed onto `out_dir` at the end, so a
     crash never leaves partial output. An existing `out_dir` is replaced only if it holds nothing but an earlier
-    demo's files (those its manifest lists): a folder with anything else in it may be a user's own data.
+    demo's files (those its ownership record lists): a folder with anything else in it may be a user's own data.
+    The workflow writes the same files as two parallel jobs instead (srdi.demo.parts).
     """
     sc = get_scale(scale)
-    if texts not in LENGTHS:
-        raise ValueError(f"demo texts must be one of {list(LENGTHS)}, got {texts!r}")
+    check_texts(texts)
     out_dir = Path(out_dir)
     check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_siblings(out_dir)
-    streams = _streams(int(seed))
-    firms = make_firms(streams["firms"], sc)
-    sim = simulate(streams, sc, firms, all_params())
+    sim, streams = simulate_demo(sc, seed)
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         os.chmod(tmp, 0o755)
         digests: dict[str, tuple[str, int]] = {}
-        files = _write_all(tmp, sim, streams, int(seed), texts, digests)
-        for p in files:
-            if p not in digests:
-                digests[p] = (sha256_file(tmp / p), (tmp / p).stat().st_size)
-        manifest = {
-            "generator": GENERATOR,
-            "seed": int(seed),
-            "scale": sc.name,
-            "texts": texts,
-            "files": [
-                {"path": p, "sha256": digests[p][0], "bytes": digests[p][1]} for p in sorted(files)
-            ],
-        }
-        entries = [f'{{\n      "bytes": {digests[p][1]},\n      "path": {json.dumps(p, ensure_ascii=False)},\n'
-                   f'      "sha256": "{digests[p][0]}"\n    }}' for p in sorted(files)]
-        (tmp / "manifest.json").write_text(
-            _dumps_listing(manifest, entries, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-        owned = sorted({*files, "manifest.json", OWNER_RECORD})
-        (tmp / OWNER_RECORD).write_text(
-            _dumps_listing({"generator": GENERATOR, "files": owned}, [json.dumps(p) for p in owned]) + "\n",
-            encoding="utf-8")
+        for part in PARTS:
+            write_part(part, tmp, sim, streams, int(seed), texts, digests)
+        manifest = write_listings(tmp, int(seed), sc.name, texts, digests)
         trash = None
         if out_dir.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))

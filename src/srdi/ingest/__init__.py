@@ -1,26 +1,31 @@
 """Ingestion: raw CSMAR/CNRDS exports -> validated interim tables -> first firm-year panel.
 
 Public API: `ingest_raw` (Snakemake rule `ingest`), `build_base_panel`, `IngestError`, and the
-readers / partner classification reused by other stages.
+readers / partner classification reused by other stages. Each is imported on first use: the stages that reuse
+one module (the demo's partner names, the panel's readers, the base panel) do not pay for the validation
+schemas' pandera (a second of start-up in every such job).
 """
 
-from .errors import IngestError, Problem
-from .mapping import TABLE_KEYS, load_mapping
-from .panel import build_base_panel
-from .partners import classify_partner, normalize_name, normalize_names
-from .readers import read_table
-from .stage import REPORT_NAME, ingest_raw
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "REPORT_NAME",
-    "TABLE_KEYS",
-    "IngestError",
-    "Problem",
-    "build_base_panel",
-    "classify_partner",
-    "ingest_raw",
-    "load_mapping",
-    "normalize_name",
-    "normalize_names",
-    "read_table",
-]
+_HOME = {
+    "REPORT_NAME": "stage",
+    "TABLE_KEYS": "mapping",
+    "IngestError": "errors",
+    "Problem": "errors",
+    "build_base_panel": "panel",
+    "classify_partner": "partners",
+    "ingest_raw": "stage",
+    "load_mapping": "mapping",
+    "normalize_name": "partners",
+    "normalize_names": "partners",
+    "read_table": "readers",
+}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

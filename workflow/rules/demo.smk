@@ -19,7 +19,7 @@ checkpoint demo_data:
     benchmark:
         f"{BENCHMARKS}/demo_data.tsv",
     threads: 1
-    # Measured (benchmarks/results/slurm_rules.md): 155 MB / 3 s tiny, 537 MB / 24 s default; large is 7x default.
+    # Measured (benchmarks/results/slurm_rules.md): 179 MB tiny, 744 MB / 22 CPU-s default; large is 7x default.
     resources:
         mem_mb={"tiny": 1000, "small": 1000, "default": 1500}.get(config["demo"]["scale"], 6000),
         runtime={"tiny": 10, "small": 10, "default": 15}.get(config["demo"]["scale"], 60),

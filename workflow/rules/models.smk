@@ -6,6 +6,19 @@ MODEL_KINDS = {}
 for _name, _spec in sorted(config["models"].items()):
     MODEL_KINDS.setdefault(_spec["kind"], []).append(_name)
 
+
+def model_mem_mb(wildcards, input):
+    """An estimate or draws job holds the panel and the kind's fits: memory follows its input (the panel)."""
+    return 1000 + int(60 * input.size_mb)
+
+
+def model_runtime(kind):
+    """Minutes for an estimate or draws job of `kind`, most for the resampling kinds (permutations, bootstraps,
+    placebos); a draws job gets its estimate job's limit, since one shard may hold nearly all of the draws."""
+    per_mb = {"heterogeneity": 5, "did": 5, "mediation": 2}.get(kind, 1)
+    return lambda wildcards, input: 10 + int(per_mb * input.size_mb)
+
+
 for _kind, _names in MODEL_KINDS.items():
 
     rule:
@@ -30,12 +43,10 @@ for _kind, _names in MODEL_KINDS.items():
         benchmark:
             f"{BENCHMARKS}/estimate_{_kind}.tsv",
         threads: 1
-        # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time too,
-        # most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
+        # Measured (benchmarks/results/slurm_rules.md): 243-389 MB at default scale (7.9 MB panel), 167-182 MB tiny.
         resources:
-            mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
-            runtime=lambda wc, input, per_mb={"heterogeneity": 5, "did": 5, "mediation": 2}.get(_kind, 1): 10
-            + int(per_mb * input.size_mb),
+            mem_mb=model_mem_mb,
+            runtime=model_runtime(_kind),
         shell:
             "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
             " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} {params.draws:q}"
@@ -63,9 +74,12 @@ for _kind, _names in MODEL_KINDS.items():
             benchmark:
                 f"{BENCHMARKS}/draws_{_kind}_{{shard}}.tsv",
             threads: 1
+            # Each draws job loads the panel and fits the kind's models as its estimate job does, then computes its
+            # share of the draws: the same peak (388 MB heterogeneity, 336 MB mediation at default scale), memory
+            # and time limit.
             resources:
-                mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
-                runtime=lambda wc, input: 10 + int(5 * input.size_mb),
+                mem_mb=model_mem_mb,
+                runtime=model_runtime(_kind),
             shell:
                 "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
                 " --entity {params.entity:q} --time {params.time:q} --shard {params.shard:q}"

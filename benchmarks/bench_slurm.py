@@ -6,12 +6,14 @@ Two measurements, each on a fresh copy of the workflow in a temporary folder (ne
                                taken by /usr/bin/time -v around each rule's command (a `shell.prefix` added to the
                                copy's Snakefile only); prints a markdown table and the sizes of the inputs the
                                resource callables scale with. This sizes the `resources:` of workflow/rules/*.smk.
-  wall --scale S --shards N..  for each N (resampling.shards): the whole DAG run locally (--cores 2) and through
-                               the SLURM profile (workflow/profiles/slurm.template, on the cluster `scontrol ping`
-                               reaches; start one with .ci/slurm_local.sh): wall time, jobs, sbatch jobs, the
-                               rules' CPU seconds (Snakemake's benchmark files), the SLURM jobs' summed elapsed time
-                               (squeue), the load average; and whether every estimates file of every run is the
-                               same bytes as the first run's.
+  wall --scale S --shards N..  for each N (resampling.shards): the whole DAG run through the SLURM profile
+                               (workflow/profiles/slurm.template, on the cluster `scontrol ping` reaches; start one
+                               with .ci/slurm_local.sh), and locally (--cores 2) for the first N, or for every N
+                               with --local-shards: wall time, jobs, sbatch jobs, the rules' CPU seconds (timed as
+                               above), the CPU seconds of this process's children (a local run: everything; a SLURM
+                               run: Snakemake and its localrules), the SLURM jobs' summed elapsed time (squeue),
+                               the load average; and whether every estimates file of every run is the same bytes as
+                               the first run's.
 
 No assertions: the figures go to benchmarks/results/slurm_rules.md and benchmarks/results/slurm.md.
 """
@@ -171,12 +173,13 @@ def _one_run(work: Path, scale: str, shards: int, slurm: bool) -> dict:
     return row
 
 
-def measure_wall(scale: str, shard_counts: list[int]) -> None:
+def measure_wall(scale: str, shard_counts: list[int], local_shards: bool) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_slurm_") as tmp:
         for shards in shard_counts:
             for slurm in (False, True):
-                rows.append(_one_run(Path(tmp) / f"{'slurm' if slurm else 'local'}{shards}", scale, shards, slurm))
+                if slurm or shards == shard_counts[0] or local_shards:
+                    rows.append(_one_run(Path(tmp) / f"{'slurm' if slurm else 'local'}{shards}", scale, shards, slurm))
     print(f"\n### scale `{scale}`\n\n| run | shards | wall (s) | jobs | sbatch jobs | rules' CPU (s) | CPU here (s) "
           "| SLURM jobs' elapsed (s) | SLURM CPU·s allocated | load average | estimates = first run's |\n"
           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
@@ -193,12 +196,14 @@ def main() -> None:
     parser.add_argument("--scale", default="tiny", choices=["tiny", "small", "default"])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--shards", type=int, nargs="+", default=[1], help="resampling.shards (wall: each in turn)")
+    parser.add_argument("--local-shards", action="store_true",
+                        help="wall: run locally with every shard count too, not only with the first")
     args = parser.parse_args()
     print(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     if args.what == "rules":
         measure_rules(args.scale, args.cores, args.shards[0])
     else:
-        measure_wall(args.scale, args.shards)
+        measure_wall(args.scale, args.shards, args.local_shards)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """The SLURM profile (workflow/profiles/slurm.template): its settings, and runs on a real one-node SLURM.
 
-The profile test parses the template and dry-runs the workflow through it (no cluster needed). The cluster tests
-need a running slurmctld: they use the one `scontrol ping` reaches, or start one with .ci/slurm_local.sh (root,
-Debian's slurmctld/slurmd/munge, no accounting database), and skip, saying why, where neither works. They run the
-tiny demo through a copy of the template exactly as the README tells a user to, with the resampling draws split in
-SHARDS jobs per kind, and check that every job that is not a localrule went through sbatch, that the results equal
-an unsharded local run's byte for byte, and that SIGTERM and Ctrl-C end a run promptly, without a lock, even where
-sacct would block for ever. Which jobs a run has and which rules are local is read from Snakemake (a dry run, the
-loaded workflow), not listed here, so rules added later (more draws kinds, chunked estimates) are checked as well.
+The profile tests parse the template and load the workflow through Snakemake's API (no cluster needed). The
+cluster tests need a running slurmctld: they use the one `scontrol ping` reaches, or start one with
+.ci/slurm_local.sh (root, Debian's slurmctld/slurmd/munge, no accounting database), and skip, saying why, where
+neither works. They run the tiny demo through a copy of the template exactly as the README tells a user to, with
+the resampling draws split in SHARDS jobs per kind, and check that every job that is not a localrule went through
+sbatch, that the results equal an unsharded local run's byte for byte (tables and report up to their config
+stamp), and that SIGTERM and Ctrl-C end a run promptly, without a lock, even where sacct would block for ever.
+Which jobs a run has and which rules are local is read from Snakemake (a dry run, the loaded workflow), not listed
+here, so rules added later (more draws kinds, chunked estimates) are checked as well.
 """
 
 from __future__ import annotations
@@ -302,8 +303,10 @@ def test_sharded_tiny_demo_on_slurm_equals_local_run(slurm_cluster, workflow_rul
     for jobid, (rule, how) in jobs.items():
         wanted = "local" if rule in local_rules else "group" if rule in grouped else "submitted"
         assert how == wanted, (jobid, rule, how, wanted)
-    assert {rule for rule, how in jobs.values() if how == "submitted"} >= {"demo_data", "ingest", "panel", *draws}
-    assert any(rule.startswith("estimate_") and how == "submitted" for rule, how in jobs.values())
+    remote = {rule for rule, how in jobs.values() if how == "submitted"}
+    assert remote >= set(draws), remote
+    for stage in ("demo", "ingest", "text_count", "panel", "estimate_"):  # each stage's work, however split in rules
+        assert any(rule.startswith(stage) for rule in remote), (stage, remote)
 
     # Every submitted job and every group job went through sbatch, once; slurmctld saw each complete, under a
     # comment naming its rule.

@@ -17,9 +17,10 @@ rule ingest:
     benchmark:
         f"{BENCHMARKS}/ingest.tsv",
     threads: 1
-    # Measured: 179 MB tiny, 534 MB / 20 s default (117 MB of raw tables): about 3 MB per MB of input, doubled.
+    # Measured (benchmarks/results/slurm_rules.md): 181 MB tiny, 724 MB / 11 CPU-s default (129 MB of raw tables):
+    # about 4.3 MB per MB of input, doubled.
     resources:
-        mem_mb=lambda wc, input: 1000 + int(6 * input.size_mb),
+        mem_mb=lambda wc, input: 1000 + int(9 * input.size_mb),
         runtime=lambda wc, input: 10 + int(input.size_mb / 20),
     shell:
         "{params.py:q} ingest --raw-dir {params.raw_dir:q} --mapping {input.mapping:q} --out-dir {params.out_dir:q}"
@@ -46,8 +47,8 @@ rule base_panel:
     # Ahead of the text jobs that become ready with it: on 2 cores it runs beside them (the panel waits for
     # both branches) instead of after two of them (benchmarks/results/dag.md, "Schedule").
     priority: 1
-    # Reads the validated tables beside the report (results/interim, 21 MB at default scale), not listed as inputs.
-    # Measured: 184 MB tiny, 401 MB / 32 s default.
+    # Reads the validated tables beside the report (results/interim, 24 MB at default scale), not listed as inputs.
+    # Measured: 205 MB tiny, 579 MB / 6 CPU-s default.
     resources:
         mem_mb=lambda wc, input: 1000 + int(
             40 * sum(f.stat().st_size for f in Path(input.report).parent.glob("*.parquet")) / 2**20

@@ -11,6 +11,19 @@ for _name, _spec in sorted(config["models"].items()):
 # the other kinds share the second core meanwhile instead of leaving it to run alone at the end.
 KIND_PRIORITY = {"heterogeneity": 1}
 
+
+def model_mem_mb(wildcards, input):
+    """An estimate or draws job holds the panel and the kind's fits: memory follows its input (the panel)."""
+    return 1000 + int(60 * input.size_mb)
+
+
+def model_runtime(kind):
+    """Minutes for an estimate or draws job of `kind`, most for the resampling kinds (permutations, bootstraps,
+    placebos); a draws job gets its estimate job's limit, since one shard may hold nearly all of the draws."""
+    per_mb = {"heterogeneity": 5, "did": 5, "mediation": 2}.get(kind, 1)
+    return lambda wildcards, input: 10 + int(per_mb * input.size_mb)
+
+
 for _kind, _names in MODEL_KINDS.items():
     for _rule, _chunk in estimate_jobs(_kind, _names):
 
@@ -37,12 +50,11 @@ for _kind, _names in MODEL_KINDS.items():
                 f"{BENCHMARKS}/{_rule}.tsv",
             threads: 1
             priority: KIND_PRIORITY.get(_kind, 0)
-            # Memory follows the panel (289-445 MB at default scale, 8 MB of parquet; 200-240 MB tiny); run time
-            # too, most for the resampling kinds (permutations, bootstraps, placebos). benchmarks/results/slurm_rules.md.
+            # Measured (benchmarks/results/slurm_rules.md): 243-389 MB at default scale (7.9 MB panel), 167-182 MB
+            # tiny.
             resources:
-                mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
-                runtime=lambda wc, input, per_mb={"heterogeneity": 5, "did": 5, "mediation": 2}.get(_kind, 1): 10
-                + int(per_mb * input.size_mb),
+                mem_mb=model_mem_mb,
+                runtime=model_runtime(_kind),
             shell:
                 "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
                 " --entity {params.entity:q} --time {params.time:q} --out-dir {params.out_dir:q} {params.draws:q}"
@@ -71,9 +83,12 @@ for _kind, _names in MODEL_KINDS.items():
                 f"{BENCHMARKS}/draws_{_kind}_{{shard}}.tsv",
             threads: 1
             priority: KIND_PRIORITY.get(_kind, 0)
+            # Each draws job loads the panel and fits the kind's models as its estimate job does, then computes its
+            # share of the draws: the same peak (388 MB heterogeneity, 336 MB mediation at default scale), memory
+            # and time limit.
             resources:
-                mem_mb=lambda wc, input: 1000 + int(60 * input.size_mb),
-                runtime=lambda wc, input: 10 + int(5 * input.size_mb),
+                mem_mb=model_mem_mb,
+                runtime=model_runtime(_kind),
             shell:
                 "{params.py:q} estimate --panel {input.panel:q} --specs {params.specs:q} --seeds {params.seeds:q}"
                 " --entity {params.entity:q} --time {params.time:q} --shard {params.shard:q}"

@@ -47,7 +47,7 @@ else:
         benchmark:
             f"{BENCHMARKS}/panel.tsv",
         threads: 1
-        # Measured: 171 MB tiny, 292 MB / 5 s default (6.3 MB of parquet inputs): about 20 MB per MB, doubled.
+        # Measured: 174 MB tiny, 314 MB / 2 CPU-s default (6.7 MB of parquet inputs): about 17 MB per MB, doubled.
         resources:
             mem_mb=lambda wc, input: 1000 + int(40 * input.size_mb),
             runtime=lambda wc, input: 10 + int(input.size_mb),

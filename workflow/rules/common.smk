@@ -123,9 +123,21 @@ def draw_shards(kind, names):
 
 
 def estimate_jobs(kind, names):
-    """(rule name, models) of the kind's estimate jobs: one job `estimate_<kind>`, or with resampling.shards n > 1
+    """(job name, models) of the kind's estimate jobs: one job `estimate_<kind>`, or with resampling.shards n > 1
     up to n jobs `estimate_<kind>_<i>` over the sorted names in contiguous chunks (srdi.model_jobs.model_chunks)."""
     chunks = model_chunks(names, SHARDS)
     if len(chunks) == 1:
         return [(f"estimate_{kind}", chunks[0])]
     return [(f"estimate_{kind}_{i}", chunk) for i, chunk in enumerate(chunks)]
+
+
+def model_mem_mb(wildcards, input):
+    """An estimate or draws job holds the panel and the kind's fits: memory follows its input (the panel)."""
+    return 1000 + int(60 * input.size_mb)
+
+
+def model_runtime(kind):
+    """Minutes for an estimate or draws job of `kind`, most for the resampling kinds (permutations, bootstraps,
+    placebos); a draws job gets its estimate job's limit, since one shard may hold nearly all of the draws."""
+    per_mb = {"heterogeneity": 5, "did": 5, "mediation": 2}.get(kind, 1)
+    return lambda wildcards, input: 10 + int(per_mb * input.size_mb)

@@ -12,18 +12,6 @@ for _name, _spec in sorted(config["models"].items()):
 KIND_PRIORITY = {"heterogeneity": 1}
 
 
-def model_mem_mb(wildcards, input):
-    """An estimate or draws job holds the panel and the kind's fits: memory follows its input (the panel)."""
-    return 1000 + int(60 * input.size_mb)
-
-
-def model_runtime(kind):
-    """Minutes for an estimate or draws job of `kind`, most for the resampling kinds (permutations, bootstraps,
-    placebos); a draws job gets its estimate job's limit, since one shard may hold nearly all of the draws."""
-    per_mb = {"heterogeneity": 5, "did": 5, "mediation": 2}.get(kind, 1)
-    return lambda wildcards, input: 10 + int(per_mb * input.size_mb)
-
-
 for _kind, _names in MODEL_KINDS.items():
     for _rule, _chunk in estimate_jobs(_kind, _names):
 

@@ -105,6 +105,9 @@ def test_command_line_overrides_merge_recursively():
     (("text", "jobs"), "2; id"),
     (("demo", "texts"), "short$(id)"),
     (("resampling", "shards"), 0),
+    (("resampling", "shards"), "2; id"),
+    (("resampling", "shards"), 101),
+    (("resampling", "shards"), True),
 ])
 def test_unsafe_names_and_paths_are_refused_naming_the_key(shipped, where, value):
     bad = copy.deepcopy(shipped)
